@@ -1,0 +1,5 @@
+"""``python -m dockgate``."""
+
+from dockgate.cli.app import main
+
+main()

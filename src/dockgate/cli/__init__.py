@@ -1,0 +1,1 @@
+"""The dockgate command line: one module per command under ``commands/``, like docker/cli."""

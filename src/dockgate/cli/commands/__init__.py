@@ -1,0 +1,31 @@
+"""Command registration. Each module holds one command (or one small family) and a ``register``."""
+
+from __future__ import annotations
+
+import typer
+
+from dockgate.cli.commands import (
+    api,
+    create,
+    events,
+    exec,
+    hosts,
+    images,
+    inspect,
+    lifecycle,
+    logs,
+    networks,
+    ps,
+    pull,
+    stats,
+    top,
+    volumes,
+)
+
+MODULES = (hosts, ps, create, lifecycle, inspect, top, logs, exec, stats, events, pull, images,
+           networks, volumes, api)
+
+
+def register(app: typer.Typer) -> None:
+    for module in MODULES:
+        module.register(app)

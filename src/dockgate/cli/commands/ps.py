@@ -1,0 +1,101 @@
+"""``dockgate ps``: the seed's container list, with every parameter, for one host or many."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from dockgate.cli import output, session
+from dockgate.engines.client import EngineClient
+from dockgate.engines.container_query import BadParameter, ContainerListQuery
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ps")(ps)
+
+
+def ps(
+    all: Annotated[bool, typer.Option("--all", "-a", help="Show all containers, not only running.")] = False,
+    limit: Annotated[str | None, typer.Option("--limit", "-n",
+                                              help="Show the N last created containers (any state).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only containers created after this id or name.")] = None,
+    before: Annotated[str | None, typer.Option(help="Only containers created before this id or name.")] = None,
+    size: Annotated[bool, typer.Option("--size", "-s", help="Show disk sizes.")] = False,
+    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", help="key=value "
+        "(exited, status, label, name, id, ancestor, before, since, volume, network, health, "
+        "publish, expose, is-task, isolation); repeatable.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print ids.")] = False,
+    fmt: Annotated[output.Format, typer.Option("--format", help="table or json")] = output.Format.table,
+    host: session.HostOpt = None,
+    all_hosts: session.AllHostsOpt = False,
+) -> None:
+    """List containers. Across several hosts, one table with a HOST column."""
+    query = ContainerListQuery.from_filter_args(
+        filter or [], all=all, limit=_limit(limit), since=since, before=before, size=size)
+
+    async def listing(engine: EngineClient) -> list[dict[str, Any]]:
+        return await engine.containers(query)
+
+    results = session.run(session.on_hosts(host, all_hosts, listing))
+    many = len(results) > 1
+    failed = [r for r in results if not r.ok]
+    if fmt is output.Format.json:
+        output.print_json([
+            {"host": r.endpoint.name, "state": "up" if r.ok else "down",
+             **({"containers": r.value} if r.ok else {"error": r.error.message if r.error else ""})}
+            for r in results])
+    elif quiet:
+        for r in results:
+            for c in r.value or []:
+                print(c["Id"][:12])
+    else:
+        rows = []
+        for r in results:
+            for c in r.value or []:
+                rows.append(_row(c, r.endpoint.name, many, size))
+        columns = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+        if size:
+            columns.append("SIZE")
+        if many:
+            columns.insert(0, "HOST")
+        output.print_table(columns, rows)
+    for r in failed:
+        output.error(f"host {r.endpoint.name} is down: {r.error.message if r.error else ''}")
+    if failed and len(failed) == len(results):
+        raise typer.Exit(1)
+
+
+def _limit(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadParameter("limit", f"{value!r} is not an integer") from None
+
+
+def _row(c: dict[str, Any], host: str, many: bool, size: bool) -> list[str]:
+    command = c.get("Command", "")
+    if len(command) > 30:
+        command = command[:29] + "…"
+    row = [c["Id"][:12], c.get("Image", ""), f'"{command}"', output.ago(c.get("Created")),
+           c.get("Status", ""), _ports(c.get("Ports") or []),
+           ",".join(n.lstrip("/") for n in c.get("Names") or [])]
+    if size:
+        virtual = c.get("SizeRootFs")
+        row.append(f"{output.human_size(c.get('SizeRw', 0))} (virtual {output.human_size(virtual)})")
+    if many:
+        row.insert(0, host)
+    return row
+
+
+def _ports(ports: list[dict[str, Any]]) -> str:
+    shown = []
+    for p in ports:
+        private = f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}"
+        if p.get("PublicPort"):
+            shown.append(f"{p.get('IP', '0.0.0.0')}:{p['PublicPort']}->{private}")
+        else:
+            shown.append(private)
+    return ", ".join(dict.fromkeys(shown))

@@ -1,0 +1,129 @@
+"""The TOML configuration file: where it is, what it may hold, and reading and writing it.
+
+```toml
+default_host = "prod"
+
+[hosts.prod]
+url = "tcp://10.0.0.5:2376"
+tls_ca = "/etc/dockgate/prod/ca.pem"
+tls_cert = "/etc/dockgate/prod/cert.pem"
+tls_key = "/etc/dockgate/prod/key.pem"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from dockgate.engines.endpoint import (
+    Endpoint,
+    EndpointError,
+    TLSMaterial,
+    validate_name,
+    validate_url,
+)
+
+ENV_VAR = "DOCKGATE_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and the setting."""
+
+
+class HostEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_verify: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            validate_url(value)
+        except EndpointError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def endpoint(self, name: str) -> Endpoint:
+        tls = None
+        if self.tls_ca or self.tls_cert or self.tls_key or self.url.startswith("https://"):
+            tls = TLSMaterial(self.tls_ca, self.tls_cert, self.tls_key, self.tls_verify)
+        return Endpoint(name, self.url, tls)
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_host: str | None = None
+    hosts: dict[str, HostEntry] = {}
+
+    @field_validator("hosts")
+    @classmethod
+    def _names(cls, hosts: dict[str, HostEntry]) -> dict[str, HostEntry]:
+        for name in hosts:
+            try:
+                validate_name(name)
+            except EndpointError as exc:
+                raise ValueError(str(exc)) from None
+        return hosts
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> ConfigFile:
+        if self.default_host and self.default_host not in self.hosts and self.default_host != "default":
+            raise ValueError(f"default_host {self.default_host!r} is not one of the [hosts]")
+        return self
+
+
+def config_path(flag: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Flag, then ``$DOCKGATE_CONFIG``, then ``$XDG_CONFIG_HOME/dockgate/config.toml``."""
+    env = os.environ if env is None else env
+    if flag is not None:
+        return flag
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "dockgate" / "config.toml"
+
+
+def load(path: Path) -> ConfigFile:
+    """A missing file is an empty configuration; a broken one is a :class:`ConfigError`."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return ConfigFile()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def save(path: Path, config: ConfigFile) -> None:
+    """Write atomically, owner-only: the file may name key files and, later, secrets."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = config.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    for entry in data.get("hosts", {}).values():
+        entry.setdefault("url", "")
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        tomli_w.dump(data, out)
+    os.replace(tmp, path)

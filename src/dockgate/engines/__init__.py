@@ -1,0 +1,1 @@
+"""Talking to real Docker engines: endpoints, connections, streams. Knows nothing of users."""
