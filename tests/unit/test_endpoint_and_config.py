@@ -140,3 +140,13 @@ def test_host_book_lists_discovered_host_and_selects(tmp_path):
 def test_configured_default_wins(tmp_path):
     config = ConfigFile(default_host="a", hosts={"a": HostEntry(url="unix:///a.sock")})
     assert HostBook.build(config, {"DOCKER_CONFIG": str(tmp_path)}).default == "a"
+
+
+def test_missing_local_socket_is_not_listed_beside_configured_hosts(tmp_path, monkeypatch):
+    monkeypatch.setattr("dockgate.engines.discovery.DEFAULT_SOCKET", f"unix://{tmp_path}/docker.sock")
+    config = ConfigFile(hosts={"a": HostEntry(url="unix:///a.sock")})
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    assert list(HostBook.build(config, env).endpoints) == ["a"]
+    assert list(HostBook.build(ConfigFile(), env).endpoints) == ["default"]
+    (tmp_path / "docker.sock").touch()
+    assert list(HostBook.build(config, env).endpoints) == ["default", "a"]

@@ -28,7 +28,7 @@ class HostBook:
                 raise ConfigError(f"hosts.{name}: {exc}") from exc
         implicit = None
         try:
-            discovered = default_endpoint(env)
+            discovered = default_endpoint(env, require_socket=bool(endpoints))
         except EndpointError:
             discovered = None
         if discovered is not None and discovered.name not in endpoints:

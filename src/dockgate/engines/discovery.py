@@ -22,7 +22,9 @@ def docker_config_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
 
 
-def default_endpoint(env: Mapping[str, str] | None = None) -> Endpoint:
+def default_endpoint(env: Mapping[str, str] | None = None, *, require_socket: bool = False) -> Endpoint | None:
+    """The docker CLI's engine; with ``require_socket``, None when only the local socket is left and it
+    does not exist (so a machine without a local engine does not list a dead host)."""
     env = os.environ if env is None else env
     host = env.get("DOCKER_HOST")
     if host:
@@ -30,6 +32,8 @@ def default_endpoint(env: Mapping[str, str] | None = None) -> Endpoint:
     context = env.get("DOCKER_CONTEXT") or _current_context(env)
     if context and context != "default":
         return context_endpoint(context, env)
+    if require_socket and not Path(DEFAULT_SOCKET.removeprefix("unix://")).exists():
+        return None
     return Endpoint("default", DEFAULT_SOCKET)
 
 
