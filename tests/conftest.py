@@ -20,6 +20,11 @@ RIG = ROOT / "scripts" / "engine-rig"
 TLS_PORT = int(os.environ.get("DOCKGATE_TEST_TLS_PORT", "23762"))
 TEST_LABEL = "dockgate.test"
 
+# requests (under docker-py) lets these variables override a client's own CA, which would make
+# docker-py distrust the rig's test CA; dockgate itself never reads them.
+for _var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_var, None)
+
 
 @dataclass(frozen=True)
 class Engine:
