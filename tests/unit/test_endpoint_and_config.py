@@ -94,7 +94,8 @@ def test_missing_context_is_a_clear_error(tmp_path):
 
 def test_config_round_trip(tmp_path):
     path = tmp_path / "c.toml"
-    config = ConfigFile(default_host="prod", hosts={"prod": HostEntry(url="tcp://p:2376", tls_ca=Path("/ca"))})
+    entry = HostEntry(url="tcp://p:2376", tls_ca=Path("/ca"))
+    config = ConfigFile(default_host="prod", hosts={"prod": entry})
     save(path, config)
     assert path.stat().st_mode & 0o777 == 0o600
     assert load(path) == config

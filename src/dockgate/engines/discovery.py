@@ -22,7 +22,8 @@ def docker_config_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
 
 
-def default_endpoint(env: Mapping[str, str] | None = None, *, require_socket: bool = False) -> Endpoint | None:
+def default_endpoint(env: Mapping[str, str] | None = None, *,
+                     require_socket: bool = False) -> Endpoint | None:
     """The docker CLI's engine; with ``require_socket``, None when only the local socket is left and it
     does not exist (so a machine without a local engine does not list a dead host)."""
     env = os.environ if env is None else env

@@ -110,7 +110,8 @@ def validate_url(url: str) -> None:
         )
     if parts.scheme == "unix":
         if not parts.path or parts.netloc:
-            raise EndpointError(f"a unix address needs an absolute path, like unix:///var/run/docker.sock, not {url!r}")
+            raise EndpointError(
+                f"a unix address needs an absolute path, like unix:///var/run/docker.sock, not {url!r}")
         return
     if not parts.hostname:
         raise EndpointError(f"engine address {url!r} has no host name")

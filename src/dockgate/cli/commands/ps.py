@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def ps(
-    all: Annotated[bool, typer.Option("--all", "-a", help="Show all containers, not only running.")] = False,
+    all: Annotated[bool, typer.Option("--all", "-a", help="Show all containers, not just running.")] = False,
     limit: Annotated[str | None, typer.Option("--limit", "-n",
                                               help="Show the N last created containers (any state).")] = None,
     since: Annotated[str | None, typer.Option(help="Only containers created after this id or name.")] = None,
