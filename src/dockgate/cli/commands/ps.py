@@ -19,8 +19,8 @@ def ps(
     all: Annotated[bool, typer.Option("--all", "-a", help="Show all containers, not just running.")] = False,
     limit: Annotated[str | None, typer.Option("--limit", "-n",
                                               help="Show the N last created containers (any state).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only containers created after this id or name.")] = None,
-    before: Annotated[str | None, typer.Option(help="Only containers created before this id or name.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only containers created after this one.")] = None,
+    before: Annotated[str | None, typer.Option(help="Only containers created before this one.")] = None,
     size: Annotated[bool, typer.Option("--size", "-s", help="Show disk sizes.")] = False,
     filter: Annotated[list[str] | None, typer.Option("--filter", "-f", help="key=value "
         "(exited, status, label, name, id, ancestor, before, since, volume, network, health, "
