@@ -5,8 +5,10 @@ ways to run the real ``dockgate`` command and to check results with docker-py as
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,3 +155,67 @@ def _cleanup_test_containers(request: pytest.FixtureRequest, test_id: str) -> It
         for c in client.containers.list(all=True):
             if c.name.startswith(f"dgt-{test_id}") or c.labels.get(TEST_LABEL) == test_id:
                 c.remove(force=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class GatewayProcess:
+    """A running ``dockgate serve``: its addresses and its log."""
+
+    tcp: str  # tcp://127.0.0.1:PORT
+    unix: Path
+    port: int
+    log: Path
+    process: subprocess.Popen
+
+    def docker(self, *args: str, host: str | None = None, input: str | None = None,
+               timeout: float = 120, env: dict[str, str] | None = None) -> Result:
+        """The stock docker CLI, through the gateway (``host`` adds the /hosts/NAME prefix)."""
+        docker_host = self.tcp + (f"/hosts/{host}" if host else "")
+        proc = subprocess.run(["docker", *args], capture_output=True, text=True, input=input,
+                              timeout=timeout, env={**os.environ, "DOCKER_HOST": docker_host, **(env or {})})
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def start_gateway(cli_env: dict[str, str], folder: Path, *extra: str) -> GatewayProcess:
+    port = free_port()
+    sock = folder / "dockgate.sock"
+    log = folder / "gateway.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dockgate", "serve", "--listen", f"127.0.0.1:{port}", "--unix-socket",
+         str(sock), *extra], env=cli_env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"dockgate serve exited:\n{log.read_text()}") from None
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"dockgate serve did not listen:\n{log.read_text()}")
+    return GatewayProcess(f"tcp://127.0.0.1:{port}", sock, port, log, process)
+
+
+def stop_gateway(gateway: GatewayProcess) -> None:
+    gateway.process.terminate()
+    try:
+        gateway.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        gateway.process.kill()
+
+
+@pytest.fixture(scope="session")
+def gateway(cli_env, tmp_path_factory) -> Iterator[GatewayProcess]:
+    """``dockgate serve`` on a free loopback port and a unix socket, in front of test1 (default),
+    test2 (TLS) and down."""
+    gw = start_gateway(cli_env, tmp_path_factory.mktemp("gateway"))
+    yield gw
+    stop_gateway(gw)

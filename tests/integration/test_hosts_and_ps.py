@@ -123,3 +123,16 @@ def test_ps_quiet_prints_ids(dockgate, docker1, name):
     made = docker1.containers.create("busybox", ["true"], name=name)
     result = dockgate("ps", "-aq", "--filter", f"name={name}")
     assert result.out_lines == [made.id[:12]]
+
+
+def test_ps_since_before_accept_short_ids_like_the_seed(dockgate, docker1, three, test_label):
+    a, b, c = three
+    short = {n: docker1.containers.get(n).id[:12] for n in (a, c)}
+    mine = ("--filter", f"label={test_label}")
+    assert _names(_ps_json(dockgate, "-a", "--since", short[a], "--before", short[c], *mine)) == [b]
+
+
+def test_ps_since_unknown_container_is_a_clear_error(dockgate):
+    result = dockgate("ps", "-a", "--since", "nosuchcontainer0")
+    assert result.returncode == 2
+    assert "invalid since: no such container: nosuchcontainer0" in result.stderr

@@ -61,11 +61,34 @@ class HostEntry(BaseModel):
         return Endpoint(name, self.url, tls)
 
 
+class GatewaySettings(BaseModel):
+    """``[gateway]``: where ``dockgate serve`` listens. Flags of ``serve`` override these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str | None = "127.0.0.1:6732"
+    unix_socket: Path | None = Path("/run/dockgate/docker.sock")
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    insecure_plaintext: bool = False
+    shutdown_grace: float = 10.0
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> GatewaySettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError("tls_client_ca needs tls_cert and tls_key")
+        return self
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_host: str | None = None
     hosts: dict[str, HostEntry] = {}
+    gateway: GatewaySettings = GatewaySettings()
 
     @field_validator("hosts")
     @classmethod

@@ -8,9 +8,10 @@ calls aiodocker has no method for. Nothing above this module builds HTTP request
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -20,18 +21,23 @@ import aiodocker
 import aiohttp
 from aiodocker.stream import Stream
 
-from dockgate.engines.container_query import ContainerListQuery
+from dockgate.engines.container_query import BadParameter, ContainerListQuery
 from dockgate.engines.endpoint import Endpoint
 from dockgate.engines.errors import (
     EngineAPIError,
     EngineError,
     ImageNotFound,
+    NotFound,
     from_aiodocker,
     from_connection_error,
 )
 from dockgate.engines.frames import Chunk, FrameDecoder, StreamKind
 
 CONNECT_TIMEOUT = 10.0
+
+# aiodocker logs connection failures that our errors already report; without a handler of the
+# application's, Python would print them to stderr next to our one-line message.
+logging.getLogger("aiodocker").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -120,12 +126,25 @@ class ExecSession:
         """Half-close: the process sees EOF on stdin and its output keeps flowing.
 
         aiodocker's own close() shuts both directions, so we write EOF on its transport directly.
+        asyncio's TLS transport cannot write EOF (its close() ends both directions), so over TLS we
+        send close_notify through its SSL object ourselves: the engine (Go) reads that as EOF, and
+        OpenSSL keeps decrypting the output that follows.
         """
         response = self._stream._resp
-        if response is not None and response.connection is not None:
-            transport = response.connection.transport
-            if transport is not None and transport.can_write_eof():
-                transport.write_eof()
+        if response is None or response.connection is None:
+            return
+        transport = response.connection.transport
+        if transport is None or transport.is_closing():
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+            return
+        tls = getattr(transport, "_ssl_protocol", None)  # asyncio.sslproto internals (3.11+)
+        if tls is not None and tls._sslobj is not None:
+            # SSLWantReadError: close_notify is sent, the engine's own comes after its output.
+            with suppress(ssl.SSLWantReadError):
+                tls._sslobj.unwrap()
+            tls._process_outgoing()
 
     async def resize(self, rows: int, cols: int) -> None:
         await self._client.call("POST", f"exec/{self.exec_id}/resize", params={"h": rows, "w": cols})
@@ -149,7 +168,8 @@ class EngineClient:
 
     # -- connection -------------------------------------------------------------------------
     async def __aenter__(self) -> EngineClient:
-        self._connector = self._make_connector()
+        with self._errors():  # the SSH connector checks known_hosts as it is made
+            self._connector = self._make_connector()
         timeout = aiohttp.ClientTimeout(connect=self._connect_timeout,
                                         sock_connect=self._connect_timeout)
         # With a connector of ours, aiodocker composes request URLs from ``url`` as given, so
@@ -265,8 +285,20 @@ class EngineClient:
 
     # -- containers ---------------------------------------------------------------------------
     async def containers(self, query: ContainerListQuery | None = None) -> list[dict[str, Any]]:
-        query = query or ContainerListQuery()
+        query = await self.resolve_list_references(query or ContainerListQuery())
         return await self.call("GET", "containers/json", params=query.engine_params())
+
+    async def resolve_list_references(self, query: ContainerListQuery) -> ContainerListQuery:
+        """Turn since/before id prefixes into full ids: the engine answers 500 "no such container"
+        for a prefix there (the seed's own example uses a 12-character id)."""
+        ids = {}
+        for ref in query.references():
+            try:
+                ids[ref] = (await self.inspect_container(ref))["Id"]
+            except NotFound:
+                param = "since" if ref in query.effective_filters().get("since", []) else "before"
+                raise BadParameter(param, f"no such container: {ref}") from None
+        return query.resolved(ids) if ids else query
 
     async def create_container(self, body: Mapping[str, Any],
                                name: str | None = None) -> dict[str, Any]:
@@ -277,8 +309,9 @@ class EngineClient:
             exc.image = str(body.get("Image", ""))
             raise
 
-    async def inspect_container(self, ref: str) -> dict[str, Any]:
-        return await self.call("GET", f"containers/{_ref(ref)}/json")
+    async def inspect_container(self, ref: str, *, size: bool = False) -> dict[str, Any]:
+        params = {"size": "1"} if size else None
+        return await self.call("GET", f"containers/{_ref(ref)}/json", params=params)
 
     async def container_action(self, ref: str, action: str,
                                params: Mapping[str, Any] | None = None) -> Any:
@@ -325,6 +358,13 @@ class EngineClient:
             stream = execution.start(detach=False)
             await stream._init()
         return ExecSession(self, exec_id, stream)
+
+    async def exec_detached(self, ref: str, options: ExecOptions) -> str:
+        """``docker exec -d``: start the process in the background and return its exec id."""
+        created = await self.call("POST", f"containers/{_ref(ref)}/exec", body=options.body())
+        with self._errors():
+            await aiodocker.execs.Exec(self.docker, created["Id"], options.tty).start(detach=True)
+        return created["Id"]
 
     # -- images, networks, volumes ------------------------------------------------------------
     def pull(self, image: str) -> AsyncIterator[dict[str, Any]]:

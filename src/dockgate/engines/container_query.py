@@ -150,6 +150,20 @@ class ContainerListQuery:
                 merged.setdefault(param, []).append(value)
         return merged
 
+    def references(self) -> set[str]:
+        """Container references in since/before, which engines only accept as full ids or names."""
+        merged = self.effective_filters()
+        return set(merged.get("since", [])) | set(merged.get("before", []))
+
+    def resolved(self, ids: Mapping[str, str]) -> ContainerListQuery:
+        """The same query with since/before references replaced by full ids."""
+        filters = {key: [ids.get(v, v) if key in ("since", "before") else v for v in values]
+                   for key, values in self.filters.items()}
+        return ContainerListQuery(
+            all=self.all, limit=self.limit, size=self.size, filters=filters,
+            since=ids.get(self.since, self.since) if self.since else None,
+            before=ids.get(self.before, self.before) if self.before else None)
+
     def engine_params(self) -> dict[str, str]:
         params: dict[str, str] = {}
         if self.all:

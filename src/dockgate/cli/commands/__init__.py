@@ -17,13 +17,14 @@ from dockgate.cli.commands import (
     networks,
     ps,
     pull,
+    serve,
     stats,
     top,
     volumes,
 )
 
 MODULES = (hosts, ps, create, lifecycle, inspect, top, logs, exec, stats, events, pull, images,
-           networks, volumes, api)
+           networks, volumes, api, serve)
 
 
 def register(app: typer.Typer) -> None:

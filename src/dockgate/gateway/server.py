@@ -1,0 +1,219 @@
+"""The gateway process: listeners (unix socket, TCP, TLS), engines by name, access log, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import ssl
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockgate.config.hosts import HostBook
+from dockgate.engines.client import EngineClient
+from dockgate.engines.container_query import ContainerListQuery
+from dockgate.engines.endpoint import Endpoint, EndpointError
+from dockgate.engines.errors import EngineError
+from dockgate.engines.fleet import on_each
+from dockgate.engines.wire import EngineWire
+from dockgate.gateway.connection import ClientConnection, Exchange, access_log
+from dockgate.net.streams import ByteStream, PlainStream, TLSStream
+
+log = logging.getLogger("dockgate.gateway")
+DEFAULT_PORT = 6732
+
+
+class ListenerError(Exception):
+    """A listener that must not or cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class TLSServerFiles:
+    cert: Path
+    key: Path
+    client_ca: Path | None = None  # when set, clients must present a certificate it signed
+
+    def context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            ctx.load_cert_chain(str(self.cert), str(self.key))
+            if self.client_ca:
+                ctx.load_verify_locations(cafile=str(self.client_ca))
+                ctx.verify_mode = ssl.CERT_REQUIRED
+        except (OSError, ssl.SSLError) as exc:
+            raise ListenerError(f"cannot load the gateway's TLS files: {exc}") from exc
+        return ctx
+
+
+@dataclass(frozen=True)
+class ListenSpec:
+    """Where to listen. ``tcp`` is "host:port"; plain TCP off loopback needs ``allow_plaintext``."""
+
+    unix: Path | None = None
+    tcp: str | None = f"127.0.0.1:{DEFAULT_PORT}"
+    tls: TLSServerFiles | None = None
+    allow_plaintext: bool = False
+
+    def tcp_address(self) -> tuple[str, int] | None:
+        if not self.tcp:
+            return None
+        host, sep, port = self.tcp.rpartition(":")
+        if not sep:
+            host, port = self.tcp, str(DEFAULT_PORT)
+        host = host.strip("[]") or "0.0.0.0"
+        try:
+            return host, int(port)
+        except ValueError:
+            raise ListenerError(f"invalid listen address {self.tcp!r}: use HOST:PORT") from None
+
+    def check(self) -> list[str]:
+        """Refuse an unsafe setup; returns warnings for an accepted but risky one."""
+        address = self.tcp_address()
+        if address is None or self.tls is not None:
+            return []
+        if _is_loopback(address[0]):
+            return []
+        if not self.allow_plaintext:
+            raise ListenerError(
+                f"refusing to serve the Docker API in plaintext on {address[0]}:{address[1]}: anyone who "
+                "reaches it is root on the engines' hosts. Use TLS (--tls-cert/--tls-key/--tls-client-ca), "
+                "listen on 127.0.0.1, or pass --insecure-plaintext if you accept that risk.")
+        return [f"serving the Docker API WITHOUT TLS on {address[0]}:{address[1]}: traffic and control "
+                "of every engine are open to anyone on the network"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Gateway:
+    book: HostBook
+    listen: ListenSpec
+    shutdown_grace: float = 10.0
+    wires: dict[str, EngineWire] = field(init=False)
+    default_host: str = field(init=False)
+    _servers: list[asyncio.base_events.Server] = field(init=False, default_factory=list)
+    _connections: dict[asyncio.Task[None], ClientConnection] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.wires = {}
+        for name, endpoint in self.book.endpoints.items():
+            try:
+                self.wires[name] = EngineWire(endpoint)
+            except EndpointError as exc:
+                raise ListenerError(f"host {name}: {exc}") from exc
+            except EngineError as exc:  # e.g. ssh hosts: reported and skipped
+                log.warning("host %s is not served: %s", name, exc.message)
+        self.default_host = self.book.default
+
+    async def start(self) -> list[str]:
+        """Start every listener; returns the addresses, as URLs a docker client takes."""
+        warnings = self.listen.check()
+        for warning in warnings:
+            log.warning(warning)
+        tls = self.listen.tls.context() if self.listen.tls else None
+        urls = []
+        if self.listen.unix:
+            path = self.listen.unix
+            if path.exists() and stat.S_ISSOCK(path.stat().st_mode):
+                path.unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            server = await asyncio.start_unix_server(self._accept_plain, path=str(path))
+            os.chmod(path, 0o660)
+            self._servers.append(server)
+            urls.append(f"unix://{path}")
+        address = self.listen.tcp_address()
+        if address:
+            handler = self._accept_plain if tls is None else self._tls_acceptor(tls)
+            try:
+                server = await asyncio.start_server(handler, address[0], address[1], reuse_address=True)
+            except OSError as exc:
+                raise ListenerError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from exc
+            self._servers.append(server)
+            port = server.sockets[0].getsockname()[1]
+            urls.append(f"tcp://{address[0]}:{port}" + (" (TLS)" if tls else ""))
+        return urls
+
+    @property
+    def tcp_port(self) -> int | None:
+        for server in self._servers:
+            for sock in server.sockets:
+                if sock.family.name in ("AF_INET", "AF_INET6"):
+                    return sock.getsockname()[1]
+        return None
+
+    async def _accept_plain(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._serve(PlainStream(reader, writer))
+
+    def _tls_acceptor(self, context: ssl.SSLContext):  # noqa: ANN202
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            stream = TLSStream(PlainStream(reader, writer), context, server_side=True)
+            try:
+                await asyncio.wait_for(stream.handshake(), timeout=30)
+            except (ssl.SSLError, ConnectionError, OSError, TimeoutError) as exc:
+                log.info("TLS handshake from %s failed: %s", writer.get_extra_info("peername"), exc)
+                writer.close()
+                return
+            await self._serve(stream)
+        return accept
+
+    async def _serve(self, stream: ByteStream) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        conn = ClientConnection(stream, self)
+        self._connections[task] = conn
+        try:
+            await conn.run()
+        finally:
+            self._connections.pop(task, None)
+
+    async def host_listing(self) -> list[dict[str, Any]]:
+        """``GET /hosts``: every engine, its state and versions (unreachable ones within 2 s)."""
+        endpoints: Sequence[Endpoint] = list(self.book.endpoints.values())
+
+        async def probe(engine: EngineClient) -> dict[str, Any]:
+            version = await engine.version()
+            return {"Version": version.get("Version"), "ApiVersion": version.get("ApiVersion")}
+
+        results = await on_each(endpoints, probe, connect_timeout=2.0)
+        return [{"Name": r.endpoint.name, "URL": r.endpoint.url,
+                 "Default": r.endpoint.name == self.default_host, "State": "up" if r.ok else "down",
+                 **(r.value or {}),
+                 **({"Error": r.error.message} if r.error else {})} for r in results]
+
+    async def resolve_list_references(self, host: str, query: ContainerListQuery) -> ContainerListQuery:
+        async with EngineClient(self.book.endpoints[host]) as engine:
+            return await engine.resolve_list_references(query)
+
+    def log_exchange(self, exchange: Exchange, peer: str, seconds: float) -> None:
+        access_log.info("client=%s host=%s method=%s path=%s status=%d bytes_in=%d bytes_out=%d ms=%.1f",
+                        peer, exchange.host, exchange.method, exchange.path, exchange.status,
+                        exchange.received, exchange.sent, seconds * 1000)
+
+    async def close(self) -> None:
+        """Stop accepting, give open requests and streams a bounded time, then end them."""
+        for server in self._servers:
+            server.close()
+        for task, conn in list(self._connections.items()):
+            if not conn.busy:  # idle keep-alive connections have nothing to finish
+                task.cancel()
+        if self._connections:
+            log.info("waiting up to %.0f s for %d open requests", self.shutdown_grace, len(self._connections))
+            _, pending = await asyncio.wait(set(self._connections), timeout=self.shutdown_grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for wire in self.wires.values():
+            wire.close()
+        if self.listen.unix and self.listen.unix.exists():
+            self.listen.unix.unlink()
