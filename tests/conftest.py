@@ -4,6 +4,7 @@ ways to run the real ``dockgate`` command and to check results with docker-py as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -152,9 +153,13 @@ def _cleanup_test_containers(request: pytest.FixtureRequest, test_id: str) -> It
         if fixture not in request.fixturenames:
             continue
         client = request.getfixturevalue(fixture)
-        for c in client.containers.list(all=True):
-            if c.name.startswith(f"dgt-{test_id}") or c.labels.get(TEST_LABEL) == test_id:
-                c.remove(force=True)
+        # Raw listing: docker-py's containers.list() inspects each container, racing with others.
+        for c in client.api.containers(all=True):
+            names = [n.lstrip("/") for n in c.get("Names") or []]
+            if any(n.startswith(f"dgt-{test_id}") for n in names) or (c.get("Labels") or {}).get(
+                    TEST_LABEL) == test_id:
+                with contextlib.suppress(docker.errors.NotFound):
+                    client.api.remove_container(c["Id"], force=True)
 
 
 def free_port() -> int:
