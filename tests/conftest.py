@@ -187,12 +187,13 @@ class GatewayProcess:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start_gateway(cli_env: dict[str, str], folder: Path, *extra: str) -> GatewayProcess:
+def start_gateway(cli_env: dict[str, str], folder: Path, *extra: str,
+                  host: str = "127.0.0.1") -> GatewayProcess:
     port = free_port()
     sock = folder / "dockgate.sock"
     log = folder / "gateway.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "dockgate", "serve", "--listen", f"127.0.0.1:{port}", "--unix-socket",
+        [sys.executable, "-m", "dockgate", "serve", "--listen", f"{host}:{port}", "--unix-socket",
          str(sock), *extra], env=cli_env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

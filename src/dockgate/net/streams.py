@@ -98,6 +98,11 @@ class TLSStream:
                 if not data:
                     raise ConnectionResetError("connection closed during the TLS handshake") from None
                 self._in.write(data)
+            except ssl.SSLError:
+                # Send the alert (e.g. "unknown CA") so the peer learns why, instead of a bare EOF.
+                self._flush()
+                await self._raw.drain()
+                raise
         self._flush()
         await self._raw.drain()
 

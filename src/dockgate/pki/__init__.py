@@ -1,0 +1,1 @@
+"""Certificates for a quick, correct TLS setup: a CA, server and client certificates."""
