@@ -136,3 +136,11 @@ def test_ps_since_unknown_container_is_a_clear_error(dockgate):
     result = dockgate("ps", "-a", "--since", "nosuchcontainer0")
     assert result.returncode == 2
     assert "invalid since: no such container: nosuchcontainer0" in result.stderr
+
+
+def test_ps_quiet_across_hosts_with_one_down(dockgate, docker2, name):
+    made = docker2.containers.create("busybox", ["true"], name=name)
+    result = dockgate("ps", "-aq", "--all-hosts", "--filter", f"name={name}")
+    assert result.returncode == 0
+    assert result.out_lines == [made.id[:12]]
+    assert "host down is down" in result.stderr

@@ -45,7 +45,7 @@ def test_seed_false_values(value):
     ({"filters": '{"status": ["sleeping"]}'}, "filters", "'sleeping' is not one of"),
     ({"filters": '{"exited": ["x"]}'}, "filters", "not an integer exit code"),
     ({"filters": '{"health": ["ok"]}'}, "filters", "'ok' is not one of"),
-    ({"filters": '{"is-task": ["yes"]}'}, "filters", "true or false"),
+    ({"filters": '{"is-task": ["yes"]}'}, "filters", "is not one of true, false"),
     ({"filters": '{"publish": ["80/xyz"]}'}, "filters", "not a port"),
     ({"filters": '{"label": ["=v"]}'}, "filters", "key or key=value"),
     ({"filters": '{"bogus": ["1"]}'}, "filters", "unknown filter 'bogus'"),

@@ -107,7 +107,8 @@ def test_missing_config_is_empty(tmp_path):
 
 @pytest.mark.parametrize(("text", "fragment"), [
     ("hosts = [", "is not valid TOML"),
-    ("colour = 'red'", "colour: Extra inputs are not permitted"),
+    ("colour = 'red'", "colour: unknown setting"),
+    ("[hosts.a]\nurl = 'unix:///x'\ntls = 1", "hosts.a.tls: unknown setting"),
     ("[hosts.a]\nurl = 'gopher://x'", "hosts.a.url: unsupported engine address"),
     ("[hosts.'bad name']\nurl = 'unix:///x'", "invalid host name"),
     ("default_host = 'nope'", "default_host 'nope' is not one of the [hosts]"),

@@ -86,10 +86,12 @@ async def locate(ref: str, hosts: Sequence[str] | None, all_hosts: bool) -> Endp
         names = ", ".join(e.name for e in found)
         raise ConfigError(f"container {ref!r} exists on several hosts ({names}); "
                           "choose one with --host")
-    down = [r.error for r in results if r.error]
-    if down:
-        raise down[0]
-    raise NotFound(404, f"No such container: {ref}", host=",".join(e.name for e in chosen))
+    down = [r.endpoint.name for r in results if r.error]
+    searched = ", ".join(r.endpoint.name for r in results if not r.error)
+    message = f"No such container: {ref}" + (f" (not searched, down: {', '.join(down)})" if down else "")
+    if not searched:
+        raise results[0].error or NotFound(404, message)
+    raise NotFound(404, message, host=searched)
 
 
 async def with_engine(endpoint: Endpoint, work: Callable[[EngineClient], Awaitable[T]]) -> T:

@@ -133,9 +133,7 @@ def load(path: Path) -> ConfigFile:
     try:
         return ConfigFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors())
+        problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from exc
 
 
@@ -150,3 +148,10 @@ def save(path: Path, config: ConfigFile) -> None:
     with os.fdopen(fd, "wb") as out:
         tomli_w.dump(data, out)
     os.replace(tmp, path)
+
+
+def _describe(err: Mapping[str, object]) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "file"  # type: ignore[union-attr]
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown setting"
+    return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"

@@ -22,10 +22,11 @@ import aiohttp
 from aiodocker.stream import Stream
 
 from dockgate.engines.container_query import BadParameter, ContainerListQuery
-from dockgate.engines.endpoint import Endpoint
+from dockgate.engines.endpoint import Endpoint, EndpointError
 from dockgate.engines.errors import (
     EngineAPIError,
     EngineError,
+    EngineTLSError,
     ImageNotFound,
     NotFound,
     from_aiodocker,
@@ -223,6 +224,8 @@ class EngineClient:
             raise from_aiodocker(exc, host=name, url=url) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise from_connection_error(exc, host=name, url=url) from exc
+        except EndpointError as exc:  # e.g. a TLS file gone since the host was added: this host only
+            raise EngineTLSError(str(exc), host=name) from exc
 
     async def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                    body: Any = None, versioned: bool = True) -> Any:

@@ -8,65 +8,16 @@ the CLI can exit 2 and the gateway can answer 400 with a message naming the para
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
-HEALTH = ("starting", "healthy", "unhealthy", "none")
-ISOLATION = ("default", "process", "hyperv")
-_PORT = re.compile(r"^\d{1,5}(-\d{1,5})?(/(tcp|udp|sctp))?$")
+from dockgate.engines.errors import BadParameter
+from dockgate.engines.filters import CONTAINER_FILTERS, check_filters, filters_from_args
+
+__all__ = ["BadParameter", "ContainerListQuery", "parse_bool", "parse_filters_json"]
+
 _TRUE = ("1", "true", "True")
 _FALSE = ("0", "false", "False")
-
-
-class BadParameter(ValueError):
-    """A parameter the engine would reject or misread; ``param`` names it for the 400/exit-2 message."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"invalid {param}: {message}")
-        self.param = param
-
-
-def _any(value: str) -> None:
-    if not value:
-        raise ValueError("must not be empty")
-
-
-def _exited(value: str) -> None:
-    if not re.fullmatch(r"-?\d+", value):
-        raise ValueError(f"{value!r} is not an integer exit code")
-
-
-def _one_of(choices: tuple[str, ...]) -> object:
-    def check(value: str) -> None:
-        if value not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
-    return check
-
-
-def _bool_value(value: str) -> None:
-    if value not in ("true", "false"):
-        raise ValueError(f"{value!r} must be true or false")
-
-
-def _port(value: str) -> None:
-    if not _PORT.match(value):
-        raise ValueError(f"{value!r} is not a port, a port range or port/protocol (80, 80/tcp, 8000-8080)")
-
-
-def _label(value: str) -> None:
-    if not value or value.startswith("="):
-        raise ValueError(f"{value!r} must be key or key=value")
-
-
-# Filter keys of GET /containers/json (API v1.41 and later) and how their values are checked.
-FILTER_CHECKS = {
-    "ancestor": _any, "before": _any, "since": _any, "id": _any, "name": _any, "network": _any,
-    "volume": _any, "label": _label, "exited": _exited, "status": _one_of(STATUSES),
-    "health": _one_of(HEALTH), "isolation": _one_of(ISOLATION), "is-task": _bool_value,
-    "publish": _port, "expose": _port,
-}
 
 
 def parse_bool(param: str, value: str) -> bool:
@@ -76,14 +27,6 @@ def parse_bool(param: str, value: str) -> bool:
     if value in _FALSE or value == "":
         return False
     raise BadParameter(param, f"{value!r} is not a boolean (use 1/True/true or 0/False/false)")
-
-
-def parse_filter_arg(text: str) -> tuple[str, str]:
-    """One ``--filter key=value`` of the CLI."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise BadParameter("filter", f"{text!r} is not key=value")
-    return key.strip(), value
 
 
 @dataclass
@@ -104,24 +47,11 @@ class ContainerListQuery:
             value = getattr(self, param)
             if value is not None and (not value or any(c.isspace() for c in value)):
                 raise BadParameter(param, f"{value!r} is not a container id or name")
-        for key, values in self.filters.items():
-            check = FILTER_CHECKS.get(key)
-            if check is None:
-                raise BadParameter("filters", f"unknown filter {key!r} (known: "
-                                   f"{', '.join(sorted(FILTER_CHECKS))})")
-            for value in values:
-                try:
-                    check(value)  # type: ignore[operator]
-                except ValueError as exc:
-                    raise BadParameter("filters", f"{key}: {exc}") from None
+        check_filters(self.filters, CONTAINER_FILTERS)
 
     @classmethod
     def from_filter_args(cls, args: Iterable[str], **kwargs: object) -> ContainerListQuery:
-        filters: dict[str, list[str]] = {}
-        for text in args:
-            key, value = parse_filter_arg(text)
-            filters.setdefault(key, []).append(value)
-        return cls(filters=filters, **kwargs)  # type: ignore[arg-type]
+        return cls(filters=filters_from_args(args, CONTAINER_FILTERS), **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ContainerListQuery:

@@ -10,6 +10,15 @@ import aiodocker
 import aiohttp
 
 
+class BadParameter(ValueError):
+    """A parameter the engine would reject or misread, caught before sending; ``param`` names it
+    for the CLI's exit-2 message and the gateway's 400."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"invalid {param}: {message}")
+        self.param = param
+
+
 class EngineError(Exception):
     """Base class. ``host`` names the engine the error came from."""
 
@@ -70,8 +79,12 @@ def from_aiodocker(exc: aiodocker.DockerError, *, host: str, url: str) -> Engine
     if exc.status == 900:  # aiodocker's code for "could not connect"; the cause is the context
         return from_connection_error(exc.__context__ or exc, host=host, url=url)
     message = str(exc.message).strip()
+    if exc.status == 400 and "HTTP request to an HTTPS server" in message:  # Go's answer to plain HTTP
+        return EngineTLSError(
+            f"the engine at {url} only speaks TLS: give this host its CA and client certificate "
+            "(tls_ca, tls_cert, tls_key, or DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)", host=host)
     if exc.status == 404:
-        if "image" in message.lower():
+        if "no such image" in message.lower():
             return ImageNotFound(404, message, host=host)
         return NotFound(404, message, host=host)
     if exc.status == 409:
@@ -84,6 +97,8 @@ def from_aiodocker(exc: aiodocker.DockerError, *, host: str, url: str) -> Engine
 def from_connection_error(exc: BaseException, *, host: str, url: str) -> EngineError:
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+            cause = cause.certificate_error  # passes for ssl's error but lacks its verify_message
         if isinstance(cause, ssl.SSLCertVerificationError):
             return EngineTLSError(
                 f"TLS verification of {url} failed ({cause.verify_message}); check the CA file "
@@ -99,8 +114,9 @@ def from_connection_error(exc: BaseException, *, host: str, url: str) -> EngineE
         if isinstance(cause, FileNotFoundError):
             return EngineUnreachable(f"cannot reach the engine at {url}: no such socket", host=host)
         if isinstance(cause, ConnectionRefusedError):
+            server = "sshd" if url.startswith("ssh://") else "dockerd"
             return EngineUnreachable(
-                f"cannot reach the engine at {url}: connection refused (is dockerd running?)",
+                f"cannot reach the engine at {url}: connection refused (is {server} running?)",
                 host=host)
         if isinstance(cause, TimeoutError):
             return EngineUnreachable(f"cannot reach the engine at {url}: timed out", host=host)

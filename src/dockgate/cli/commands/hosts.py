@@ -12,7 +12,7 @@ from dockgate.cli import output, session
 from dockgate.config import file as config_file
 from dockgate.config.file import ConfigError, HostEntry
 from dockgate.engines.client import EngineClient
-from dockgate.engines.endpoint import Endpoint
+from dockgate.engines.endpoint import Endpoint, validate_url
 from dockgate.engines.fleet import on_each
 
 hosts_app = typer.Typer(help="Manage the engines dockgate knows by name.", no_args_is_help=True)
@@ -39,6 +39,7 @@ def add(
     if cert_path is not None:
         tls_ca, tls_cert, tls_key = (tls_ca or cert_path / "ca.pem", tls_cert or cert_path / "cert.pem",
                                      tls_key or cert_path / "key.pem")
+    validate_url(url)  # before HostEntry, whose own check would surface as a pydantic error
     resolved = [p.resolve() if p else None for p in (tls_ca, tls_cert, tls_key)]
     entry = HostEntry(url=url, tls_ca=resolved[0], tls_cert=resolved[1], tls_key=resolved[2],
                       tls_verify=tls_verify)

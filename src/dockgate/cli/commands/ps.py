@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dockgate.cli import listing as listing_view
 from dockgate.cli import output, session
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter, ContainerListQuery
@@ -38,32 +39,17 @@ def ps(
         return await engine.containers(query)
 
     results = session.run(session.on_hosts(host, all_hosts, listing))
-    many = len(results) > 1
-    failed = [r for r in results if not r.ok]
-    if fmt is output.Format.json:
-        output.print_json([
-            {"host": r.endpoint.name, "state": "up" if r.ok else "down",
-             **({"containers": r.value} if r.ok else {"error": r.error.message if r.error else ""})}
-            for r in results])
-    elif quiet:
+    if quiet:
         for r in results:
             for c in r.value or []:
                 print(c["Id"][:12])
-    else:
-        rows = []
-        for r in results:
-            for c in r.value or []:
-                rows.append(_row(c, r.endpoint.name, many, size))
-        columns = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-        if size:
-            columns.append("SIZE")
-        if many:
-            columns.insert(0, "HOST")
-        output.print_table(columns, rows)
-    for r in failed:
-        output.error(f"host {r.endpoint.name} is down: {r.error.message if r.error else ''}")
-    if failed and len(failed) == len(results):
-        raise typer.Exit(1)
+        listing_view.report_down(results)
+        return
+    columns = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    if size:
+        columns.append("SIZE")
+    listing_view.show(results, key="containers", fmt=fmt, columns=columns,
+                      rows=lambda c: [_row(c, size)])
 
 
 def _limit(value: str | None) -> int | None:
@@ -75,7 +61,7 @@ def _limit(value: str | None) -> int | None:
         raise BadParameter("limit", f"{value!r} is not an integer") from None
 
 
-def _row(c: dict[str, Any], host: str, many: bool, size: bool) -> list[str]:
+def _row(c: dict[str, Any], size: bool) -> list[str]:
     command = c.get("Command", "")
     if len(command) > 30:
         command = command[:29] + "…"
@@ -85,8 +71,6 @@ def _row(c: dict[str, Any], host: str, many: bool, size: bool) -> list[str]:
     if size:
         virtual = c.get("SizeRootFs")
         row.append(f"{output.human_size(c.get('SizeRw', 0))} (virtual {output.human_size(virtual)})")
-    if many:
-        row.insert(0, host)
     return row
 
 
