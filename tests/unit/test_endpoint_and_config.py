@@ -20,6 +20,7 @@ from dockgate.engines.endpoint import Endpoint, EndpointError, TLSMaterial
     ("tcp://example.com", TLSMaterial(), "https://example.com:2376"),
     ("tcp://[::1]:2376", TLSMaterial(), "https://[::1]:2376"),
     ("unix:///var/run/docker.sock", None, "unix:///var/run/docker.sock"),
+    ("tcp://gw:6732/hosts/prod/", None, "http://gw:6732/hosts/prod"),
 ])
 def test_client_url(url, tls, expected):
     assert Endpoint("h", url, tls).client_url() == expected
@@ -31,7 +32,8 @@ def test_client_url(url, tls, expected):
     ("unix://relative.sock", "absolute path"),
     ("tcp://:2375", "no host name"),
     ("tcp://host:99999", "invalid port"),
-    ("tcp://host:2375/some/path", "must not have a path"),
+    ("tcp://host:2375/?x=1", "must not have a query"),
+    ("ssh://me@host/path", "an ssh address has no path"),
 ])
 def test_bad_urls(url, fragment):
     with pytest.raises(EndpointError, match=fragment):

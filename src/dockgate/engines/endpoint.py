@@ -86,8 +86,15 @@ class Endpoint:
             host = parts.hostname or ""
             if ":" in host:
                 host = f"[{host}]"
-            return f"{scheme}://{host}:{port}"
+            return f"{scheme}://{host}:{port}{self.path_prefix}"
         return self.url
+
+    @property
+    def path_prefix(self) -> str:
+        """A path before the API's own, e.g. ``/hosts/prod`` for a host behind a dockgate gateway."""
+        if self.scheme not in ("tcp", "http", "https"):
+            return ""
+        return urlsplit(self.url).path.rstrip("/")
 
     def display(self) -> str:
         return self.url + (" (tls)" if self.uses_tls and self.scheme == "tcp" else "")
@@ -119,5 +126,7 @@ def validate_url(url: str) -> None:
         parts.port  # noqa: B018  (raises on a bad port)
     except ValueError as exc:
         raise EndpointError(f"engine address {url!r} has an invalid port") from exc
-    if parts.path not in ("", "/") and parts.scheme != "ssh":
-        raise EndpointError(f"engine address {url!r} must not have a path")
+    if parts.query or parts.fragment:
+        raise EndpointError(f"engine address {url!r} must not have a query or fragment")
+    if parts.scheme == "ssh" and parts.path not in ("", "/"):
+        raise EndpointError(f"an ssh address has no path: {url!r}")

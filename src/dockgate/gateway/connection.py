@@ -203,7 +203,8 @@ class ClientConnection:
         upgrade = _header(request, b"upgrade")
         if upgrade:
             headers += [(b"Connection", b"Upgrade"), (b"Upgrade", upgrade)]
-        upstream_request = h11.Request(method=request.method, target=target.engine_target(query).encode(),
+        upstream_target = wire.endpoint.path_prefix + target.engine_target(query)
+        upstream_request = h11.Request(method=request.method, target=upstream_target.encode(),
                                        headers=headers)
         try:
             conn = await self._open(wire, upstream_request)
