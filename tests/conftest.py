@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -225,3 +226,63 @@ def gateway(cli_env, tmp_path_factory) -> Iterator[GatewayProcess]:
     gw = start_gateway(cli_env, tmp_path_factory.mktemp("gateway"))
     yield gw
     stop_gateway(gw)
+
+
+def _sshd_binary() -> str:
+    """Debian's sshd, installed on first use (without starting the system service)."""
+    sshd = "/usr/sbin/sshd"
+    if os.access(sshd, os.X_OK):
+        return sshd
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.fail("openssh-server is not installed and cannot be installed here")
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = not policy.exists()
+    if made_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        proc = subprocess.run(["apt-get", "install", "-y", "-qq", "-o", "DPkg::Lock::Timeout=300",
+                               "openssh-server"], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    finally:
+        if made_policy:
+            policy.unlink()
+    if proc.returncode != 0 or not os.access(sshd, os.X_OK):
+        pytest.fail(f"could not install openssh-server: {proc.stderr.strip()[-300:]}")
+    return sshd
+
+
+@pytest.fixture(scope="session")
+def ssh_engine(tmp_path_factory, engine1):
+    """(url, HOME) of a private sshd on loopback that logs root in by key and points the remote
+    docker CLI at test1; HOME holds the client key and known_hosts that aiodocker's connector reads."""
+    sshd = _sshd_binary()
+    base = tmp_path_factory.mktemp("sshd")
+    home = base / "home"
+    (home / ".ssh").mkdir(parents=True)
+    keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", ""]
+    subprocess.run([*keygen, "-f", str(base / "host_key")], check=True)
+    subprocess.run([*keygen, "-f", str(home / ".ssh" / "id_ed25519")], check=True)
+    (base / "authorized_keys").write_text((home / ".ssh" / "id_ed25519.pub").read_text())
+    port = free_port()
+    (base / "sshd_config").write_text(
+        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {base}/host_key\nPidFile {base}/sshd.pid\n"
+        f"AuthorizedKeysFile {base}/authorized_keys\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\n"
+        f"UsePAM no\nSetEnv DOCKER_HOST={engine1.url}\n")
+    host_key = " ".join((base / "host_key.pub").read_text().split()[:2])
+    (home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    server = subprocess.Popen([sshd, "-D", "-E", str(base / "log"), "-f", str(base / "sshd_config")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail(f"sshd did not start: {(base / 'log').read_text()}")
+    yield f"ssh://root@127.0.0.1:{port}", home
+    server.terminate()
+    server.wait(timeout=10)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -236,75 +233,8 @@ def test_current_docker_context_is_used(dockgate, tmp_path, engine1, docker1, na
     assert [c["Names"] for c in host["containers"]] == [[f"/{name}"]]
 
 
-# -- ssh:// hosts: a private sshd whose `docker system dial-stdio` reaches test1 ---------------------
+# -- ssh:// hosts: the ssh_engine fixture (conftest) is a private sshd whose dial-stdio reaches test1
 
-def _sshd_binary() -> str:
-    """Debian's sshd, installed on first use (without starting the system service)."""
-    sshd = "/usr/sbin/sshd"
-    if os.access(sshd, os.X_OK):
-        return sshd
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("openssh-server is not installed and cannot be installed here")
-    policy = Path("/usr/sbin/policy-rc.d")
-    made_policy = not policy.exists()
-    if made_policy:
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-    try:
-        proc = subprocess.run(["apt-get", "install", "-y", "-qq", "-o", "DPkg::Lock::Timeout=300",
-                               "openssh-server"], capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    finally:
-        if made_policy:
-            policy.unlink()
-    if proc.returncode != 0 or not os.access(sshd, os.X_OK):
-        pytest.skip(f"could not install openssh-server: {proc.stderr.strip()[-300:]}")
-    return sshd
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def ssh_engine(tmp_path_factory, engine1):
-    """(url, HOME) of a private sshd on loopback that logs root in by key and points the remote
-    docker CLI at test1; HOME holds the client key and known_hosts that aiodocker's connector reads."""
-    sshd = _sshd_binary()
-    base = tmp_path_factory.mktemp("sshd")
-    home = base / "home"
-    (home / ".ssh").mkdir(parents=True)
-    keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", ""]
-    subprocess.run([*keygen, "-f", str(base / "host_key")], check=True)
-    subprocess.run([*keygen, "-f", str(home / ".ssh" / "id_ed25519")], check=True)
-    (base / "authorized_keys").write_text((home / ".ssh" / "id_ed25519.pub").read_text())
-    port = _free_port()
-    (base / "sshd_config").write_text(
-        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {base}/host_key\nPidFile {base}/sshd.pid\n"
-        f"AuthorizedKeysFile {base}/authorized_keys\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\n"
-        f"UsePAM no\nSetEnv DOCKER_HOST={engine1.url}\n")
-    host_key = " ".join((base / "host_key.pub").read_text().split()[:2])
-    (home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
-    server = subprocess.Popen([sshd, "-D", "-E", str(base / "log"), "-f", str(base / "sshd_config")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail(f"sshd did not start: {(base / 'log').read_text()}")
-    yield f"ssh://root@127.0.0.1:{port}", home
-    server.terminate()
-    server.wait(timeout=10)
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="the private sshd logs in as root")
 def test_ssh_host_lists_containers_and_shows_in_hosts_ls(dockgate, tmp_path, ssh_engine, docker1, name):
     url, home = ssh_engine
     env = {**_config(tmp_path, f'[hosts.viassh]\nurl = "{url}"\n'), "HOME": str(home)}
@@ -321,7 +251,6 @@ def test_ssh_host_lists_containers_and_shows_in_hosts_ls(dockgate, tmp_path, ssh
     assert (entry["name"], entry["state"], entry["api"]) == ("viassh", "up", "1.41")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the private sshd logs in as root")
 def test_ssh_host_with_an_unknown_host_key_is_refused(dockgate, tmp_path, ssh_engine):
     url, _ = ssh_engine
     home = tmp_path / "home"

@@ -12,10 +12,12 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import asyncssh
 import h11
 
 from dockgate.engines.endpoint import Endpoint
-from dockgate.engines.errors import EngineError, EngineUnreachable, from_connection_error
+from dockgate.engines.errors import EngineUnreachable, from_connection_error
+from dockgate.net.ssh import SSHDialer
 from dockgate.net.streams import ByteStream, open_tcp, open_unix
 
 MAX_IDLE = 64
@@ -37,10 +39,8 @@ class EngineWire:
     """Connections to one endpoint. Not thread-safe; one per event loop."""
 
     def __init__(self, endpoint: Endpoint) -> None:
-        if endpoint.scheme == "ssh":
-            raise EngineError("the gateway does not relay to ssh:// hosts yet; use tcp+TLS or unix",
-                              host=endpoint.name)
         self.endpoint = endpoint
+        self._ssh = SSHDialer(endpoint.url) if endpoint.scheme == "ssh" else None
         self._ssl = endpoint.tls.ssl_context() if endpoint.uses_tls and endpoint.tls else (
             ssl.create_default_context() if endpoint.uses_tls else None)
         self._idle: list[WireConnection] = []
@@ -56,8 +56,10 @@ class EngineWire:
         url = self.endpoint.url
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
-                if self.endpoint.scheme == "unix":
-                    stream: ByteStream = await open_unix(url[len("unix://"):])
+                if self._ssh is not None:
+                    stream: ByteStream = await self._ssh.open()
+                elif self.endpoint.scheme == "unix":
+                    stream = await open_unix(url[len("unix://"):])
                 else:
                     parts = urlsplit(self.endpoint.client_url())
                     stream = await open_tcp(parts.hostname or "", parts.port or 2375, tls=self._ssl)
@@ -66,6 +68,9 @@ class EngineWire:
                                     host=self.endpoint.name) from exc
         except (OSError, ssl.SSLError) as exc:
             raise from_connection_error(exc, host=self.endpoint.name, url=url) from exc
+        except asyncssh.Error as exc:
+            raise EngineUnreachable(f"cannot reach the engine at {url}: ssh: {exc.reason}",
+                                    host=self.endpoint.name) from exc
         return WireConnection(stream)
 
     def release(self, conn: WireConnection) -> None:
@@ -80,3 +85,5 @@ class EngineWire:
         for conn in self._idle:
             conn.stream.close()
         self._idle.clear()
+        if self._ssh is not None:
+            self._ssh.close()

@@ -17,7 +17,6 @@ from dockgate.config.hosts import HostBook
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import ContainerListQuery
 from dockgate.engines.endpoint import Endpoint, EndpointError
-from dockgate.engines.errors import EngineError
 from dockgate.engines.fleet import on_each
 from dockgate.engines.wire import EngineWire
 from dockgate.gateway.connection import ClientConnection, Exchange, access_log
@@ -112,8 +111,6 @@ class Gateway:
                 self.wires[name] = EngineWire(endpoint)
             except EndpointError as exc:
                 raise ListenerError(f"host {name}: {exc}") from exc
-            except EngineError as exc:  # e.g. ssh hosts: reported and skipped
-                log.warning("host %s is not served: %s", name, exc.message)
         self.default_host = self.book.default
 
     async def start(self) -> list[str]:
