@@ -6,7 +6,6 @@ import os
 import subprocess
 
 import pytest
-
 from tests.conftest import start_gateway, stop_gateway
 
 
