@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import time
@@ -199,3 +200,38 @@ def test_more_container_endpoints(gateway, docker1, name, command, tmp_path):
         assert "A /newfile" in ok(gateway.docker("diff", name)).stdout
     else:
         assert "80/tcp" in ok(gateway.docker("port", name)).stdout
+
+
+@pytest.fixture(scope="session")
+def compose_binary() -> str:
+    """Debian's docker-compose (1.29, on docker-py), installed on first use."""
+    if not shutil.which("docker-compose"):
+        proc = subprocess.run(["apt-get", "install", "-y", "-qq", "-o", "DPkg::Lock::Timeout=300",
+                               "docker-compose"], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        assert proc.returncode == 0, proc.stderr
+    return shutil.which("docker-compose") or "docker-compose"
+
+
+def test_compose_up_ps_logs_down(gateway, docker1, compose_binary, tmp_path, test_id):
+    (tmp_path / "docker-compose.yml").write_text(
+        'version: "3"\nservices:\n'
+        '  web:\n    image: busybox:latest\n    command: sh -c "echo web-up; sleep 300"\n'
+        '  worker:\n    image: busybox:latest\n    command: sh -c "echo worker-up; sleep 300"\n'
+        "    depends_on: [web]\n")
+    project = f"dgt{test_id}"
+
+    def compose(*args):
+        return subprocess.run([compose_binary, "-p", project, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "DOCKER_HOST": gateway.tcp})
+
+    try:
+        assert compose("up", "-d").returncode == 0
+        running = docker1.containers.list(filters={"label": f"com.docker.compose.project={project}"})
+        assert sorted(c.name for c in running) == [f"{project}_web_1", f"{project}_worker_1"]
+        assert "Up" in compose("ps").stdout
+        logs = compose("logs", "--no-color").stdout
+        assert "web-up" in logs and "worker-up" in logs
+    finally:
+        assert compose("down", "-t", "1").returncode == 0
+    assert not docker1.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})

@@ -185,3 +185,21 @@ def test_legacy_since_unknown_container_is_400(gateway):
     status, _, body = http_get(gateway.port, "/containers/json?all=1&since=nosuchcontainer0")
     assert status == 400
     assert json.loads(body)["message"] == "invalid since: no such container: nosuchcontainer0"
+
+
+def test_buildkit_session_h2c_upgrade_is_relayed(gateway):
+    """BuildKit's /session upgrades to h2c; after the 101 the engine speaks first (HTTP/2 client preface)."""
+    request = (b"POST /session HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+               b"X-Docker-Expose-Session-Uuid: dgt-session-1\r\nX-Docker-Expose-Session-Name: dgt\r\n"
+               b"X-Docker-Expose-Session-Sharedkey: dgt\r\nContent-Length: 0\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"PRI * HTTP/2.0" not in received:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    head = received.split(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 101")
+    assert b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" in received
