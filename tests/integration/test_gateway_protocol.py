@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from urllib.parse import quote
 
 import pytest
@@ -203,3 +204,18 @@ def test_buildkit_session_h2c_upgrade_is_relayed(gateway):
     head = received.split(b"\r\n\r\n")[0]
     assert head.startswith(b"HTTP/1.1 101")
     assert b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" in received
+
+
+def test_access_log_has_one_structured_line_per_request(gateway):
+    marker = f"/containers/dgt-log-{int(time.time() * 1000)}/json"
+    http_get(gateway.port, marker)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        lines = [line for line in gateway.log.read_text().splitlines() if marker in line]
+        if lines:
+            break
+        time.sleep(0.1)
+    [line] = lines
+    fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+    assert fields["host"] == "test1" and fields["method"] == "GET" and fields["path"] == marker
+    assert fields["status"] == "404" and int(fields["bytes_out"]) > 0 and float(fields["ms"]) >= 0
