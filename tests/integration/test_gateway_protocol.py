@@ -219,3 +219,22 @@ def test_access_log_has_one_structured_line_per_request(gateway):
     fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
     assert fields["host"] == "test1" and fields["method"] == "GET" and fields["path"] == marker
     assert fields["status"] == "404" and int(fields["bytes_out"]) > 0 and float(fields["ms"]) >= 0
+
+
+def test_a_follower_that_hangs_up_ends_its_engine_stream(gateway, docker1, name):
+    """A quiet container's logs -f: the gateway notices the client leaving without waiting for output."""
+    container = docker1.containers.run("busybox", ["sh", "-c", "echo first; sleep 300"], name=name,
+                                       detach=True)
+    path = f"/containers/{container.id}/logs"
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(f"GET {path}?follow=1&stdout=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while b"first" not in received:
+            received += sock.recv(4096)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if any(path in line for line in gateway.log.read_text().splitlines()):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the gateway still relays the stream of a client that hung up")

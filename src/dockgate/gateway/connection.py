@@ -224,8 +224,7 @@ class ClientConnection:
                 await body
                 await self._hijack(conn, response, exchange)
                 return False
-            await self._relay_response(conn, response, exchange)
-            await body
+            await self._relay_while_client_listens(conn, response, exchange, body)
         except EngineError as exc:
             body.cancel()
             conn.stream.close()
@@ -268,6 +267,31 @@ class ClientConnection:
                 return
             else:
                 raise ClientGone()
+
+    async def _relay_while_client_listens(self, conn: WireConnection, response: h11.Response,
+                                          exchange: Exchange, body: asyncio.Task[None]) -> None:
+        """Relay the response; once the request is fully read, a client that hangs up ends it.
+
+        Like Go's net/http, a read-EOF from the client after its request means it is gone: a
+        ``logs -f`` follower that disconnects must not keep an engine stream open until the next line.
+        """
+        relaying = asyncio.create_task(self._relay_response(conn, response, exchange))
+        try:
+            await body
+            watching = asyncio.create_task(self._watch_client())
+            done, _ = await asyncio.wait({relaying, watching}, return_when=asyncio.FIRST_COMPLETED)
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)  # its read must end before the next
+            if relaying not in done:
+                raise ClientGone()
+            await relaying
+        finally:
+            relaying.cancel()
+
+    async def _watch_client(self) -> None:
+        """Returns when the client closes; bytes it sends meanwhile (a pipelined request) are kept."""
+        while data := await self.stream.read():
+            self.http.receive_data(data)
 
     async def _relay_response(self, conn: WireConnection, response: h11.Response,
                               exchange: Exchange) -> None:
