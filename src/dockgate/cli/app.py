@@ -68,5 +68,3 @@ def main(argv: list[str] | None = None) -> None:
     except EngineError as exc:
         output.error(str(exc))
         sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)

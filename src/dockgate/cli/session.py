@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +28,7 @@ HostOpt = Annotated[list[str] | None, typer.Option(
     "--host", "-H", help="Engine to use, by name (repeatable). Default: the default host.",
     envvar="DOCKGATE_HOST")]
 AllHostsOpt = Annotated[bool, typer.Option("--all-hosts", help="Use every known host.")]
+ContainersArg = Annotated[list[str], typer.Argument(help="Container names or ids.", show_default=False)]
 
 
 class State:
@@ -94,10 +95,32 @@ async def locate(ref: str, hosts: Sequence[str] | None, all_hosts: bool) -> Endp
     raise NotFound(404, message, host=searched)
 
 
+async def each_container(refs: Sequence[str], hosts: Sequence[str] | None, all_hosts: bool,
+                         work: Callable[[EngineClient, str], Awaitable[T]],
+                         ) -> AsyncIterator[tuple[str, T | EngineError | ConfigError]]:
+    """Run ``work`` on every container, on the host that has it, all at once; yield (ref, result or
+    error) in the order given, each as soon as it and those before it are done.
+
+    An unknown --host stops everything before any container is touched.
+    """
+    endpoints(hosts, all_hosts)
+
+    async def one(ref: str) -> T:
+        endpoint = await locate(ref, hosts, all_hosts)
+        return await with_engine(endpoint, lambda engine: work(engine, ref))
+
+    tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
+    for ref, task in zip(refs, tasks, strict=True):
+        try:
+            yield ref, await task
+        except (EngineError, ConfigError) as exc:
+            yield ref, exc
+
+
 async def with_engine(endpoint: Endpoint, work: Callable[[EngineClient], Awaitable[T]]) -> T:
     async with EngineClient(endpoint) as engine:
         return await work(engine)
 
 
-__all__ = ["AllHostsOpt", "EngineError", "HostOpt", "State", "endpoints", "host_book", "locate",
-           "on_hosts", "run", "with_engine"]
+__all__ = ["AllHostsOpt", "ContainersArg", "EngineError", "HostOpt", "State", "each_container", "endpoints",
+           "host_book", "locate", "on_hosts", "run", "with_engine"]

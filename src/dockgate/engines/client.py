@@ -195,7 +195,8 @@ class EngineClient:
     def _make_connector(self) -> aiohttp.BaseConnector:
         scheme = self.endpoint.scheme
         if scheme == "unix":
-            return aiohttp.UnixConnector(path=self.endpoint.url[len("unix://"):])
+            # No connection limit: `logs -f` on many containers holds one stream each.
+            return aiohttp.UnixConnector(path=self.endpoint.url[len("unix://"):], limit=0)
         if scheme == "ssh":
             from aiodocker.ssh import SSHConnector
 
@@ -204,7 +205,7 @@ class EngineClient:
         if self.endpoint.uses_tls:
             tls = self.endpoint.tls
             ctx = tls.ssl_context() if tls else ssl.create_default_context()
-        return aiohttp.TCPConnector(ssl=ctx)
+        return aiohttp.TCPConnector(ssl=ctx, limit=0)
 
     @property
     def docker(self) -> aiodocker.Docker:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from dockgate.cli import output, session
-from dockgate.cli.commands.lifecycle import ContainersArg, each_container
 from dockgate.config.file import ConfigError
 from dockgate.engines.client import EngineClient
 from dockgate.engines.errors import EngineError
@@ -18,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def inspect(
-    containers: ContainersArg,
+    containers: session.ContainersArg,
     size: Annotated[bool, typer.Option("--size", "-s", help="Add SizeRw and SizeRootFs.")] = False,
     host: session.HostOpt = None,
     all_hosts: session.AllHostsOpt = False,
@@ -31,7 +30,7 @@ def inspect(
 
     async def gather() -> tuple[list[dict[str, Any]], list[EngineError | ConfigError]]:
         found, failed = [], []
-        async for _, result in each_container(containers, host, all_hosts, work):
+        async for _, result in session.each_container(containers, host, all_hosts, work):
             if isinstance(result, EngineError | ConfigError):
                 failed.append(result)
             else:

@@ -7,10 +7,9 @@ several hosts selected, each container is acted on where it lives (see session.l
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated
 
 import typer
 
@@ -21,9 +20,6 @@ from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter
 from dockgate.engines.errors import EngineError
 
-T = TypeVar("T")
-
-ContainersArg = Annotated[list[str], typer.Argument(help="Container names or ids.", show_default=False)]
 TimeOpt = Annotated[int | None, typer.Option(
     "--time", "-t", min=0, help="Seconds to wait for the container to stop before killing it "
     "(default: the container's StopTimeout, usually 10).")]
@@ -42,35 +38,13 @@ def register(app: typer.Typer) -> None:
         app.command(command.__name__)(command)
 
 
-async def each_container(refs: Sequence[str], hosts: Sequence[str] | None, all_hosts: bool,
-                         work: Callable[[EngineClient, str], Awaitable[T]],
-                         ) -> AsyncIterator[tuple[str, T | EngineError | ConfigError]]:
-    """Run ``work`` on every container, on the host that has it, all at once; yield (ref, result or
-    error) in the order given, each as soon as it and those before it are done.
-
-    An unknown --host stops everything before any container is touched.
-    """
-    session.endpoints(hosts, all_hosts)
-
-    async def one(ref: str) -> T:
-        endpoint = await session.locate(ref, hosts, all_hosts)
-        return await session.with_engine(endpoint, lambda engine: work(engine, ref))
-
-    tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
-    for ref, task in zip(refs, tasks, strict=True):
-        try:
-            yield ref, await task
-        except (EngineError, ConfigError) as exc:
-            yield ref, exc
-
-
 def _act(refs: Sequence[str], hosts: Sequence[str] | None, all_hosts: bool,
          work: Callable[[EngineClient, str], Awaitable[str | None]]) -> None:
     """Print each container's line (``work``'s answer; None prints nothing), errors on stderr."""
 
     async def run() -> bool:
         ok = True
-        async for _, result in each_container(refs, hosts, all_hosts, work):
+        async for _, result in session.each_container(refs, hosts, all_hosts, work):
             if isinstance(result, EngineError | ConfigError):
                 output.error(str(result))
                 ok = False
@@ -90,26 +64,26 @@ def _action(action: str, params: dict[str, str] | None = None,
     return work
 
 
-def start(containers: ContainersArg, host: session.HostOpt = None,
+def start(containers: session.ContainersArg, host: session.HostOpt = None,
           all_hosts: session.AllHostsOpt = False) -> None:
     """Start containers."""
     _act(containers, host, all_hosts, _action("start"))
 
 
-def stop(containers: ContainersArg, time: TimeOpt = None, host: session.HostOpt = None,
+def stop(containers: session.ContainersArg, time: TimeOpt = None, host: session.HostOpt = None,
          all_hosts: session.AllHostsOpt = False) -> None:
     """Stop containers: SIGTERM (or the image's stop signal), then SIGKILL after the timeout."""
     _act(containers, host, all_hosts, _action("stop", _time(time)))
 
 
-def restart(containers: ContainersArg, time: TimeOpt = None, host: session.HostOpt = None,
+def restart(containers: session.ContainersArg, time: TimeOpt = None, host: session.HostOpt = None,
             all_hosts: session.AllHostsOpt = False) -> None:
     """Restart containers (stop with the timeout, then start)."""
     _act(containers, host, all_hosts, _action("restart", _time(time)))
 
 
 def kill(
-    containers: ContainersArg,
+    containers: session.ContainersArg,
     signal: Annotated[str, typer.Option("--signal", "-s", help="Signal name (KILL, SIGHUP, RTMIN+3) "
                                         "or number.")] = "KILL",
     host: session.HostOpt = None,
@@ -119,20 +93,20 @@ def kill(
     _act(containers, host, all_hosts, _action("kill", {"signal": parse_signal(signal)}))
 
 
-def pause(containers: ContainersArg, host: session.HostOpt = None,
+def pause(containers: session.ContainersArg, host: session.HostOpt = None,
           all_hosts: session.AllHostsOpt = False) -> None:
     """Freeze every process of running containers."""
     _act(containers, host, all_hosts, _action("pause"))
 
 
-def unpause(containers: ContainersArg, host: session.HostOpt = None,
+def unpause(containers: session.ContainersArg, host: session.HostOpt = None,
             all_hosts: session.AllHostsOpt = False) -> None:
     """Thaw paused containers."""
     _act(containers, host, all_hosts, _action("unpause"))
 
 
 def rm(
-    containers: ContainersArg,
+    containers: session.ContainersArg,
     force: Annotated[bool, typer.Option("--force", "-f", help="Kill running containers first.")] = False,
     volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Also remove anonymous volumes.")] = False,
     host: session.HostOpt = None,
@@ -162,7 +136,7 @@ def rename(
     _act([container], host, all_hosts, work)
 
 
-def wait(containers: ContainersArg, host: session.HostOpt = None,
+def wait(containers: session.ContainersArg, host: session.HostOpt = None,
          all_hosts: session.AllHostsOpt = False) -> None:
     """Block until containers stop, then print each one's exit code."""
     async def work(engine: EngineClient, ref: str) -> str:
