@@ -1,0 +1,89 @@
+"""Where a gateway request goes, decided without I/O: hosts prefix, versions, decoding, cleaning."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockgate.engines.errors import BadParameter
+from dockgate.gateway.legacy import is_container_list, parse_container_list_query
+from dockgate.gateway.request_head import ensure_host, head_end
+from dockgate.gateway.target import TargetError, clean_path, parse_target, version_tuple
+
+
+@pytest.mark.parametrize(("raw", "host", "version", "path", "query"), [
+    ("/containers/json?all=1", None, None, "/containers/json", "all=1"),
+    ("/v1.41/containers/json", None, "1.41", "/containers/json", ""),
+    ("/hosts/prod/v1.41/containers/json?x=y", "prod", "1.41", "/containers/json", "x=y"),
+    ("/hosts/prod/_ping", "prod", None, "/_ping", ""),
+    ("/hosts/prod", "prod", None, "/", ""),
+    ("/v1.41/%63ontainers/json", None, "1.41", "/containers/json", ""),
+    ("http://example:6732/v1.41/version", None, "1.41", "/version", ""),
+    ("/v1.41", None, "1.41", "/", ""),
+])
+def test_parse_target(raw, host, version, path, query):
+    target = parse_target(raw)
+    assert (target.host, target.version, target.path, target.query) == (host, version, path, query)
+
+
+def test_hosts_listing():
+    assert parse_target("/hosts").listing and parse_target("/hosts/").listing
+
+
+@pytest.mark.parametrize(("raw", "location"), [
+    ("//containers/json", "/containers/json"),
+    ("/v1.41/./containers/json?all=1", "/v1.41/containers/json?all=1"),
+    ("/v1.41/images/../containers/json", "/v1.41/containers/json"),
+    ("/v1.41/%2E%2E/containers/json", "/containers/json"),
+])
+def test_non_canonical_paths_redirect(raw, location):
+    with pytest.raises(TargetError) as info:
+        parse_target(raw)
+    assert info.value.status == 301 and info.value.location == location
+
+
+@pytest.mark.parametrize("raw", ["containers/json", "/v1.41/a%00b"])
+def test_invalid_targets(raw):
+    with pytest.raises(TargetError) as info:
+        parse_target(raw)
+    assert info.value.status == 400
+
+
+def test_engine_target_reencodes_the_decided_path():
+    target = parse_target("/hosts/h/v1.41/containers/my%20name/json?x=1")
+    assert target.path == "/containers/my name/json"
+    assert target.engine_target() == "/v1.41/containers/my%20name/json?x=1"
+    assert target.engine_target("a=b") == "/v1.41/containers/my%20name/json?a=b"
+
+
+@pytest.mark.parametrize(("a", "b"), [("1.41", "1.41.0"), ("01.41", "1.41"), ("1.4", "1.4.0.0")])
+def test_versions_compare_numerically(a, b):
+    assert version_tuple(a) == version_tuple(b)
+
+
+def test_version_order():
+    assert version_tuple("1.9") < version_tuple("1.18") < version_tuple("1.41")
+
+
+def test_clean_path_keeps_trailing_slash():
+    assert clean_path("/a/b/") == "/a/b/" and clean_path("/a//b/./c/..") == "/a/b"
+
+
+def test_missing_host_is_supplied_for_http11_only():
+    assert ensure_host(b"GET / HTTP/1.1\r\n\r\n") == b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    assert ensure_host(b"GET / HTTP/1.1\n\n") == b"GET / HTTP/1.1\nHost: localhost\n\n"
+    assert ensure_host(b"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n") == b"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"
+    assert ensure_host(b"GET / HTTP/1.0\r\n\r\n") == b"GET / HTTP/1.0\r\n\r\n"
+
+
+def test_head_end():
+    assert head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody") == len(b"GET / HTTP/1.1\r\nA: b\r\n\r\n")
+    assert head_end(b"GET / HTTP/1.1\n\n") == len(b"GET / HTTP/1.1\n\n")
+    assert head_end(b"GET / HTTP/1.1\r\nA: b\r\n") == -1
+
+
+def test_container_list_query_first_value_wins_and_validates():
+    query = parse_container_list_query("limit=2&limit=x&before=abc")
+    assert query.limit == 2 and query.before == "abc"
+    with pytest.raises(BadParameter, match="invalid limit"):
+        parse_container_list_query("limit=x")
+    assert is_container_list("GET", "/containers/json") and not is_container_list("POST", "/containers/json")
