@@ -11,7 +11,7 @@ import json
 import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import aiodocker
 import aiohttp
-from aiodocker.stream import Stream
 
 from dockgate.engines.container_query import BadParameter, ContainerListQuery
 from dockgate.engines.endpoint import Endpoint, EndpointError
@@ -32,7 +31,9 @@ from dockgate.engines.errors import (
     from_aiodocker,
     from_connection_error,
 )
-from dockgate.engines.frames import Chunk, FrameDecoder, StreamKind
+from dockgate.engines.frames import Chunk, FrameDecoder
+from dockgate.engines.wire import EngineWire
+from dockgate.net.streams import ByteStream
 
 CONNECT_TIMEOUT = 10.0
 
@@ -104,48 +105,38 @@ class RawResponse:
 
 
 class ExecSession:
-    """A running ``docker exec`` with its stdin/stdout/stderr, over a hijacked connection."""
+    """A running ``docker exec`` with its stdin/stdout/stderr, over a hijacked connection.
 
-    def __init__(self, client: EngineClient, exec_id: str, stream: Stream) -> None:
+    The connection comes from :mod:`dockgate.engines.wire`, whose streams half-close properly over
+    TLS (asyncio's own TLS transport cannot), so stdin EOF reaches the engine and output still flows.
+    """
+
+    def __init__(self, client: EngineClient, exec_id: str, wire: EngineWire, stream: ByteStream,
+                 pending: bytes, *, tty: bool) -> None:
         self._client = client
+        self._wire = wire
         self.exec_id = exec_id
         self._stream = stream
+        self._decoder = FrameDecoder(tty=tty)
+        self._chunks: list[Chunk] = self._decoder.feed(pending) if pending else []
 
     async def read(self) -> Chunk | None:
         """The next piece of output, or None at the end of the stream."""
-        with self._client._errors():
-            message = await self._stream.read_out()
-        if message is None:
-            return None
-        return Chunk(StreamKind(message.stream), message.data)
+        while not self._chunks:
+            data = await self._stream.read()
+            if not data:
+                return None
+            self._chunks = self._decoder.feed(data)
+        return self._chunks.pop(0)
 
     async def write(self, data: bytes) -> None:
         with self._client._errors():
-            await self._stream.write_in(data)
+            self._stream.write(data)
+            await self._stream.drain()
 
     def close_stdin(self) -> None:
-        """Half-close: the process sees EOF on stdin and its output keeps flowing.
-
-        aiodocker's own close() shuts both directions, so we write EOF on its transport directly.
-        asyncio's TLS transport cannot write EOF (its close() ends both directions), so over TLS we
-        send close_notify through its SSL object ourselves: the engine (Go) reads that as EOF, and
-        OpenSSL keeps decrypting the output that follows.
-        """
-        response = self._stream._resp
-        if response is None or response.connection is None:
-            return
-        transport = response.connection.transport
-        if transport is None or transport.is_closing():
-            return
-        if transport.can_write_eof():
-            transport.write_eof()
-            return
-        tls = getattr(transport, "_ssl_protocol", None)  # asyncio.sslproto internals (3.11+)
-        if tls is not None and tls._sslobj is not None:
-            # SSLWantReadError: close_notify is sent, the engine's own comes after its output.
-            with suppress(ssl.SSLWantReadError):
-                tls._sslobj.unwrap()
-            tls._process_outgoing()
+        """Half-close: the process sees EOF on stdin and its output keeps flowing."""
+        self._stream.write_eof()
 
     async def resize(self, rows: int, cols: int) -> None:
         await self._client.call("POST", f"exec/{self.exec_id}/resize", params={"h": rows, "w": cols})
@@ -155,7 +146,8 @@ class ExecSession:
         return info.get("ExitCode")
 
     async def close(self) -> None:
-        await self._stream.close()
+        self._stream.close()
+        self._wire.close()
 
 
 class EngineClient:
@@ -357,11 +349,10 @@ class EngineClient:
     async def exec(self, ref: str, options: ExecOptions) -> ExecSession:
         created = await self.call("POST", f"containers/{_ref(ref)}/exec", body=options.body())
         exec_id = created["Id"]
-        with self._errors():
-            execution = aiodocker.execs.Exec(self.docker, exec_id, options.tty)
-            stream = execution.start(detach=False)
-            await stream._init()
-        return ExecSession(self, exec_id, stream)
+        body = json.dumps({"Detach": False, "Tty": options.tty}).encode()
+        wire = EngineWire(self.endpoint)
+        stream, pending = await wire.hijack(f"/{self.docker.api_version}/exec/{exec_id}/start", body)
+        return ExecSession(self, exec_id, wire, stream, pending, tty=options.tty)
 
     async def exec_detached(self, ref: str, options: ExecOptions) -> str:
         """``docker exec -d``: start the process in the background and return its exec id."""

@@ -8,6 +8,7 @@ for reuse. Errors are the same :class:`EngineError` types as :mod:`dockgate.engi
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -16,7 +17,13 @@ import asyncssh
 import h11
 
 from dockgate.engines.endpoint import Endpoint
-from dockgate.engines.errors import EngineUnreachable, from_connection_error
+from dockgate.engines.errors import (
+    Conflict,
+    EngineAPIError,
+    EngineUnreachable,
+    NotFound,
+    from_connection_error,
+)
 from dockgate.net.ssh import SSHDialer
 from dockgate.net.streams import ByteStream, open_tcp, open_unix
 
@@ -81,9 +88,60 @@ class EngineWire:
         else:
             conn.stream.close()
 
+    async def hijack(self, target: str, body: bytes) -> tuple[ByteStream, bytes]:
+        """POST ``target`` asking for a raw stream (attach, exec start), as the docker CLI does.
+
+        Returns the connection's stream and any stream bytes that arrived with the engine's head;
+        an error status becomes the engine's own message.
+        """
+        conn = await self.connect()
+        headers = [(b"Host", b"docker"), (b"Content-Type", b"application/json"),
+                   (b"Content-Length", str(len(body)).encode()),
+                   (b"Connection", b"Upgrade"), (b"Upgrade", b"tcp")]
+        request = h11.Request(method=b"POST", target=(self.endpoint.path_prefix + target).encode(),
+                              headers=headers)
+        try:
+            conn.stream.write(conn.http.send(request) + conn.http.send(h11.Data(data=body))
+                              + conn.http.send(h11.EndOfMessage()))
+            await conn.stream.drain()
+            while (event := conn.http.next_event()) is h11.NEED_DATA:
+                conn.http.receive_data(await conn.stream.read())
+        except (OSError, h11.ProtocolError) as exc:
+            conn.stream.close()
+            raise EngineUnreachable(f"lost the connection to the engine: {exc}",
+                                    host=self.endpoint.name) from exc
+        if isinstance(event, h11.InformationalResponse | h11.Response) and (
+                event.status_code == 101 or event.status_code == 200):
+            return conn.stream, conn.http.trailing_data[0]
+        message = await _error_message(conn)
+        conn.stream.close()
+        status = getattr(event, "status_code", 502)
+        raise (NotFound if status == 404 else Conflict if status == 409 else EngineAPIError)(
+            status, message, host=self.endpoint.name)
+
     def close(self) -> None:
         for conn in self._idle:
             conn.stream.close()
         self._idle.clear()
         if self._ssh is not None:
             self._ssh.close()
+
+
+async def _error_message(conn: WireConnection) -> str:
+    """The ``message`` of an engine's JSON error body (or the body itself)."""
+    body = b""
+    try:
+        while True:
+            event = conn.http.next_event()
+            if event is h11.NEED_DATA:
+                conn.http.receive_data(await conn.stream.read())
+            elif isinstance(event, h11.Data):
+                body += event.data
+            else:
+                break
+    except (OSError, h11.ProtocolError):
+        pass
+    try:
+        return str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        return body.decode("utf-8", "replace").strip() or "no answer"
