@@ -7,8 +7,9 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +23,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH
 class Format(StrEnum):
     table = "table"
     json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table or json")]
 
 
 def print_json(data: Any) -> None:

@@ -25,7 +25,7 @@ from dockgate.engines.fleet import HostResult, on_each
 T = TypeVar("T")
 
 HostOpt = Annotated[list[str] | None, typer.Option(
-    "--host", "-H", help="Engine to use, by name (repeatable). Default: the default host.",
+    "--host", "-H", metavar="NAME", help="Engine to use, by name (repeatable). Default: the default host.",
     envvar="DOCKGATE_HOST")]
 AllHostsOpt = Annotated[bool, typer.Option("--all-hosts", help="Use every known host.")]
 ContainersArg = Annotated[list[str], typer.Argument(help="Container names or ids.", show_default=False)]

@@ -32,8 +32,9 @@ def events(
                                               "unix seconds, or a duration before now (10m).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop at this time (same forms); without it, "
                                               "follow until Ctrl-C.")] = None,
-    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", help="key=value (container, "
-        "image, event, type, label, network, volume, daemon, plugin, scope, ...); repeatable.")] = None,
+    filter: Annotated[list[str] | None, typer.Option(
+        "--filter", "-f", metavar="KEY=VALUE", help="Filter (container, image, event, type, label, network, "
+        "volume, daemon, plugin, scope, ...); repeatable.")] = None,
     fmt: Annotated[output.Format, typer.Option("--format", help="table (one line per event) or json "
                                                "(one object per line)")] = output.Format.table,
     host: session.HostOpt = None,

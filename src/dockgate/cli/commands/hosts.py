@@ -90,7 +90,7 @@ def use(name: Annotated[str, typer.Argument(help="Host to use when none is named
 
 @hosts_app.command("ls")
 def list_hosts(
-    fmt: Annotated[output.Format, typer.Option("--format", help="table or json")] = output.Format.table,
+    fmt: output.FormatOpt = output.Format.table,
 ) -> None:
     """List hosts with reachability, engine and API versions and container counts."""
     book = session.host_book()

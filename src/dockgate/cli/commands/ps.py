@@ -18,16 +18,18 @@ def register(app: typer.Typer) -> None:
 
 def ps(
     all: Annotated[bool, typer.Option("--all", "-a", help="Show all containers, not just running.")] = False,
-    limit: Annotated[str | None, typer.Option("--limit", "-n",
+    limit: Annotated[str | None, typer.Option("--limit", "-n", metavar="N",
                                               help="Show the N last created containers (any state).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only containers created after this one.")] = None,
-    before: Annotated[str | None, typer.Option(help="Only containers created before this one.")] = None,
+    since: Annotated[str | None, typer.Option(
+        metavar="CONTAINER", help="Only containers created after this one.")] = None,
+    before: Annotated[str | None, typer.Option(
+        metavar="CONTAINER", help="Only containers created before this one.")] = None,
     size: Annotated[bool, typer.Option("--size", "-s", help="Show disk sizes.")] = False,
-    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", help="key=value "
+    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", metavar="KEY=VALUE", help="Filter "
         "(exited, status, label, name, id, ancestor, before, since, volume, network, health, "
         "publish, expose, is-task, isolation); repeatable.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print ids.")] = False,
-    fmt: Annotated[output.Format, typer.Option("--format", help="table or json")] = output.Format.table,
+    fmt: output.FormatOpt = output.Format.table,
     host: session.HostOpt = None,
     all_hosts: session.AllHostsOpt = False,
 ) -> None:

@@ -20,7 +20,7 @@ def top(
     ps_args: Annotated[list[str] | None, typer.Argument(
         metavar="PS_ARGS", help="Options for ps (default: -ef), e.g. -o pid,comm.",
         show_default=False)] = None,
-    fmt: Annotated[output.Format, typer.Option("--format", help="table or json")] = output.Format.table,
+    fmt: output.FormatOpt = output.Format.table,
     host: session.HostOpt = None,
     all_hosts: session.AllHostsOpt = False,
 ) -> None:

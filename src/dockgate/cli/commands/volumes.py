@@ -16,9 +16,9 @@ def register(app: typer.Typer) -> None:
 
 
 def volumes(
-    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", help="key=value "
+    filter: Annotated[list[str] | None, typer.Option("--filter", "-f", metavar="KEY=VALUE", help="Filter "
         "(name, driver, label, dangling); repeatable.")] = None,
-    fmt: Annotated[output.Format, typer.Option("--format", help="table or json")] = output.Format.table,
+    fmt: output.FormatOpt = output.Format.table,
     host: session.HostOpt = None,
     all_hosts: session.AllHostsOpt = False,
 ) -> None:
