@@ -138,7 +138,7 @@ def test_a_broken_config_file_exits_2_naming_file_and_setting(dockgate, tmp_path
     ("ftp://x", "unsupported engine address 'ftp://x'"),
     ("unix://relative.sock", "a unix address needs an absolute path"),
     ("tcp://h:99999", "engine address 'tcp://h:99999' has an invalid port"),
-    ("tcp://127.0.0.1:2375/some/path", "must not have a path"),
+    ("tcp://127.0.0.1:2375/?x=1", "must not have a query"),
 ])
 def test_hosts_add_with_a_bad_url_exits_2_and_writes_nothing(dockgate, tmp_path, url, problem):
     env = _config(tmp_path, "")
