@@ -39,7 +39,18 @@ class WireConnection:
     http: h11.Connection = field(default_factory=lambda: h11.Connection(h11.CLIENT))
 
     def reusable(self) -> bool:
-        return self.http.our_state is h11.DONE and self.http.their_state is h11.DONE
+        """Finished cleanly: both sides DONE, or a fresh parser after :meth:`restart`."""
+        states = (self.http.our_state, self.http.their_state)
+        return states in ((h11.DONE, h11.DONE), (h11.IDLE, h11.IDLE))
+
+    def restart(self, *, clean: bool) -> None:
+        """After a response body relayed past h11 (see gateway/chunked.py): a fresh parser for the
+        next request, or, when bytes followed the body, a connection nobody reuses."""
+        if clean:
+            self.http = h11.Connection(h11.CLIENT)
+        else:
+            self.http.send_failed()  # not reusable any more
+            self.stream.close()
 
 
 class EngineWire:
@@ -83,7 +94,8 @@ class EngineWire:
     def release(self, conn: WireConnection) -> None:
         """Return a finished connection for reuse, or close it."""
         if conn.reusable() and len(self._idle) < MAX_IDLE:
-            conn.http.start_next_cycle()
+            if conn.http.our_state is h11.DONE:
+                conn.http.start_next_cycle()
             self._idle.append(conn)
         else:
             conn.stream.close()

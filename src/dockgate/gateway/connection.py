@@ -20,6 +20,7 @@ import h11
 from dockgate.engines.container_query import BadParameter
 from dockgate.engines.errors import EngineError
 from dockgate.engines.wire import EngineWire, WireConnection
+from dockgate.gateway.chunked import ChunkedError, ChunkedScanner
 from dockgate.gateway.legacy import is_container_list, parse_container_list_query
 from dockgate.gateway.relay import relay
 from dockgate.gateway.request_head import MAX_HEAD, ensure_host, head_end
@@ -59,6 +60,8 @@ class ClientConnection:
         self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.peer = _peer_name(stream)
         self.busy = False  # inside a request: graceful shutdown lets it finish
+        self._watcher: asyncio.Task[None] | None = None
+        self._request_done = self._first_read_done = False
 
     # -- reading from the client ----------------------------------------------------------------
     async def next_event(self) -> h11.Event | type[h11.PAUSED]:
@@ -206,52 +209,65 @@ class ClientConnection:
         upstream_target = wire.endpoint.path_prefix + target.engine_target(query)
         upstream_request = h11.Request(method=request.method, target=upstream_target.encode(),
                                        headers=headers)
+        bodyless = not _header(request, b"transfer-encoding") and \
+            _header(request, b"content-length") in (None, b"0")
+        # Most requests have no body: end the client's message here, no body pump needed.
+        if bodyless and not isinstance(self.http.next_event(), h11.EndOfMessage):
+            raise ClientGone()
         try:
-            conn = await self._open(wire, upstream_request)
+            conn = await self._open(wire, upstream_request, complete=bodyless)
         except EngineError as exc:
             await self.send_json(exchange, 502, {"message": str(exc)})
-            return await self.skip_body()
+            return True if bodyless else await self.skip_body()
 
-        body = asyncio.create_task(self._pump_request_body(conn, exchange))
+        self._request_done, self._first_read_done = bodyless, False
+        body = None if bodyless else asyncio.create_task(self._pump_request_body(conn, exchange))
         try:
-            response = await _upstream_event(conn)
+            response = await self._upstream_event(conn)
             if isinstance(response, h11.InformationalResponse) and response.status_code != 101:
-                response = await _upstream_event(conn)  # 100 Continue: already answered ourselves
+                response = await self._upstream_event(conn)  # 100 Continue: already answered ourselves
             if not isinstance(response, h11.InformationalResponse | h11.Response):
                 raise EngineError("the engine closed the connection without answering", host=exchange.host)
             exchange.status = response.status_code
             if response.status_code == 101 or _is_raw_stream(response):
-                await body
+                if body:
+                    await body
                 await self._hijack(conn, response, exchange)
                 return False
-            await self._relay_while_client_listens(conn, response, exchange, body)
+            if body:
+                await body
+            self._request_done = True
+            await self._relay_response(conn, response, exchange)
         except EngineError as exc:
-            body.cancel()
+            if body:
+                body.cancel()
             conn.stream.close()
             if self.http.our_state is h11.SEND_RESPONSE:
                 await self.send_json(exchange, 502, {"message": str(exc)})
             return False
         except BaseException:
-            body.cancel()
+            if body:
+                body.cancel()
             conn.stream.close()
             raise
+        finally:
+            await self._stop_watching()
         wire.release(conn)
         return True
 
-    async def _open(self, wire: EngineWire, request: h11.Request) -> WireConnection:
-        """Send the request head; a pooled connection the engine closed meanwhile is replaced once."""
+    async def _open(self, wire: EngineWire, request: h11.Request, *, complete: bool) -> WireConnection:
+        """Send the request head (and its end, when ``complete``); a pooled connection the engine
+        closed meanwhile is replaced once."""
         conn, reused = await wire.acquire()
         try:
-            conn.stream.write(conn.http.send(request))
-            await conn.stream.drain()
+            await _send_head(conn, request, complete)
             return conn
         except (ConnectionError, OSError):
             conn.stream.close()
             if not reused:
                 raise EngineError("the engine closed the connection", host=wire.endpoint.name) from None
         conn = await wire.connect()
-        conn.stream.write(conn.http.send(request))
-        await conn.stream.drain()
+        await _send_head(conn, request, complete)
         return conn
 
     async def _pump_request_body(self, conn: WireConnection, exchange: Exchange) -> None:
@@ -268,26 +284,6 @@ class ClientConnection:
             else:
                 raise ClientGone()
 
-    async def _relay_while_client_listens(self, conn: WireConnection, response: h11.Response,
-                                          exchange: Exchange, body: asyncio.Task[None]) -> None:
-        """Relay the response; once the request is fully read, a client that hangs up ends it.
-
-        Like Go's net/http, a read-EOF from the client after its request means it is gone: a
-        ``logs -f`` follower that disconnects must not keep an engine stream open until the next line.
-        """
-        relaying = asyncio.create_task(self._relay_response(conn, response, exchange))
-        try:
-            await body
-            watching = asyncio.create_task(self._watch_client())
-            done, _ = await asyncio.wait({relaying, watching}, return_when=asyncio.FIRST_COMPLETED)
-            watching.cancel()
-            await asyncio.gather(watching, return_exceptions=True)  # its read must end before the next
-            if relaying not in done:
-                raise ClientGone()
-            await relaying
-        finally:
-            relaying.cancel()
-
     async def _watch_client(self) -> None:
         """Returns when the client closes; bytes it sends meanwhile (a pipelined request) are kept."""
         while data := await self.stream.read():
@@ -296,10 +292,14 @@ class ClientConnection:
     async def _relay_response(self, conn: WireConnection, response: h11.Response,
                               exchange: Exchange) -> None:
         headers = [(k, v) for k, v in response.headers.raw_items() if k.lower() not in HOP_BY_HOP]
-        exchange.sent += await self.send(h11.Response(status_code=response.status_code, headers=headers,
-                                                      reason=response.reason))
+        head = h11.Response(status_code=response.status_code, headers=headers, reason=response.reason)
+        if (_header(response, b"transfer-encoding") == b"chunked" and exchange.method != "HEAD"
+                and response.status_code not in (204, 304) and self.http.their_http_version == b"1.1"):
+            await self._pass_chunked_through(conn, head, exchange)
+            return
+        exchange.sent += await self.send(head)
         while True:
-            event = await _upstream_event(conn)
+            event = await self._upstream_event(conn)
             if isinstance(event, h11.Data):
                 exchange.sent += await self.send(event)
             elif isinstance(event, h11.EndOfMessage):
@@ -307,6 +307,73 @@ class ClientConnection:
                 return
             else:
                 raise EngineError("the engine closed the connection mid-response", host=exchange.host)
+
+    async def _pass_chunked_through(self, conn: WireConnection, head: h11.Response,
+                                    exchange: Exchange) -> None:
+        """Relay the engine's chunked bytes as they are, one write per read (see chunked.py).
+
+        h11 still frames the head and knows the message ended; the engine's connection gets a fresh
+        h11 state for its next request, since its parser did not see the body.
+        """
+        self.stream.write(self.http.send(head))  # h11 announces chunked framing itself
+        scanner = ChunkedScanner()
+        data = conn.http.trailing_data[0]
+        while True:
+            if data:
+                try:
+                    used = scanner.feed(data)
+                except ChunkedError as exc:
+                    raise EngineError(f"the engine sent an invalid chunked body: {exc}") from exc
+                self.stream.write(data[:used] if used < len(data) else data)
+                exchange.sent += used
+                await self.stream.drain()
+                if scanner.done:
+                    break
+            data = await self._read_upstream(conn)
+            if not data:
+                raise EngineError("the engine closed the connection mid-response", host=exchange.host)
+        self.http.send(h11.EndOfMessage())  # for h11's state only: the engine's last chunk went out
+        conn.restart(clean=used == len(data))
+
+    async def _upstream_event(self, conn: WireConnection) -> h11.Event:
+        while True:
+            try:
+                event = conn.http.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise EngineError(f"the engine sent an invalid response: {exc}") from exc
+            if event is h11.NEED_DATA:
+                conn.http.receive_data(await self._read_upstream(conn))
+                continue
+            if event is h11.PAUSED:
+                raise EngineError("the engine switched protocols unexpectedly")
+            return event  # type: ignore[return-value]
+
+    async def _read_upstream(self, conn: WireConnection) -> bytes:
+        """The engine's next bytes, while noticing a client that hangs up.
+
+        Like Go's net/http, a read-EOF from the client after its request means it is gone: a
+        ``logs -f`` follower that disconnects must not keep an engine stream open until the next
+        line. Watching costs a task per read, so it starts only once the request is complete and
+        the response has needed more than one read (a stream, not a short answer).
+        """
+        if self._watcher is None:
+            if not self._request_done or not self._first_read_done:
+                self._first_read_done = self._request_done
+                return await _read(conn)
+            self._watcher = asyncio.create_task(self._watch_client())
+        reading = asyncio.ensure_future(_read(conn))
+        done, _ = await asyncio.wait({reading, self._watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if reading in done:
+            return reading.result()
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+        raise ClientGone()
+
+    async def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)  # its read must end first
+            self._watcher = None
 
     async def _hijack(self, conn: WireConnection, response: h11.InformationalResponse | h11.Response,
                       exchange: Exchange) -> None:
@@ -331,22 +398,19 @@ class ClientConnection:
         conn.stream.close()
 
 
-async def _upstream_event(conn: WireConnection) -> h11.Event:
-    while True:
-        try:
-            event = conn.http.next_event()
-        except h11.RemoteProtocolError as exc:
-            raise EngineError(f"the engine sent an invalid response: {exc}") from exc
-        if event is h11.NEED_DATA:
-            try:
-                data = await conn.stream.read()
-            except (ConnectionError, OSError) as exc:
-                raise EngineError(f"lost the connection to the engine: {exc}") from exc
-            conn.http.receive_data(data)
-            continue
-        if event is h11.PAUSED:
-            raise EngineError("the engine switched protocols unexpectedly")
-        return event  # type: ignore[return-value]
+async def _read(conn: WireConnection) -> bytes:
+    try:
+        return await conn.stream.read()
+    except (ConnectionError, OSError) as exc:
+        raise EngineError(f"lost the connection to the engine: {exc}") from exc
+
+
+async def _send_head(conn: WireConnection, request: h11.Request, complete: bool) -> None:
+    data = conn.http.send(request)
+    if complete:
+        data += conn.http.send(h11.EndOfMessage())
+    conn.stream.write(data)
+    await conn.stream.drain()
 
 
 def _is_raw_stream(response: h11.Response | h11.InformationalResponse) -> bool:
@@ -358,8 +422,8 @@ def _is_raw_stream(response: h11.Response | h11.InformationalResponse) -> bool:
     return content_type.startswith(RAW_STREAM_TYPES) and not framed
 
 
-def _header(request: h11.Request, name: bytes) -> bytes | None:
-    for key, value in request.headers:
+def _header(message: h11.Request | h11.Response, name: bytes) -> bytes | None:
+    for key, value in message.headers:
         if key == name:
             return value
     return None

@@ -1,0 +1,64 @@
+"""Where an HTTP/1.1 chunked body ends, found without decoding it.
+
+The engine sends streamed answers (logs, events, a large list) as one chunk per write, often one per
+log line. Parsing and re-encoding each chunk costs more than the engine takes to produce it, so the
+gateway passes the engine's chunked bytes through unchanged and only scans them for the last chunk.
+"""
+
+from __future__ import annotations
+
+_SIZE, _DATA, _TRAILER = range(3)
+MAX_LINE = 4096
+
+
+class ChunkedError(ValueError):
+    """Not a valid chunked body."""
+
+
+class ChunkedScanner:
+    def __init__(self) -> None:
+        self._state = _SIZE
+        self._need = 0  # bytes of chunk data and its CRLF still to skip
+        self._line = bytearray()  # a size or trailer line split across reads
+        self.done = False
+
+    def feed(self, data: bytes) -> int:
+        """How many bytes of ``data`` belong to the body (all of them unless it ends inside)."""
+        pos, end = 0, len(data)
+        while pos < end and not self.done:
+            if self._state == _DATA:
+                take = min(self._need, end - pos)
+                pos += take
+                self._need -= take
+                if not self._need:
+                    self._state = _SIZE
+                continue
+            eol = data.find(b"\n", pos)
+            if eol < 0:
+                self._line += data[pos:]
+                if len(self._line) > MAX_LINE:
+                    raise ChunkedError("chunk header line too long")
+                return end
+            line = bytes(self._line) + data[pos:eol] if self._line else data[pos:eol]
+            self._line.clear()
+            pos = eol + 1
+            if self._state == _SIZE:
+                size = _chunk_size(line)
+                if size:
+                    self._need, self._state = size + 2, _DATA
+                else:
+                    self._state = _TRAILER
+            elif not line.rstrip(b"\r"):  # the empty line after the last chunk (and any trailers)
+                self.done = True
+        return pos
+
+
+def _chunk_size(line: bytes) -> int:
+    text = line.split(b";", 1)[0].strip()
+    try:
+        size = int(text, 16)
+    except ValueError:
+        raise ChunkedError(f"invalid chunk size {text[:20]!r}") from None
+    if size < 0 or not text.isalnum():
+        raise ChunkedError(f"invalid chunk size {text[:20]!r}")
+    return size
