@@ -238,3 +238,13 @@ def test_a_follower_that_hangs_up_ends_its_engine_stream(gateway, docker1, name)
         time.sleep(0.1)
     else:
         pytest.fail("the gateway still relays the stream of a client that hung up")
+
+
+def test_a_response_head_is_not_held_back_until_its_body(gateway, docker1, name):
+    """docker run waits for the head of POST /wait before it starts the container; the body comes
+    only when the container exits."""
+    container = docker1.containers.create("busybox", ["sleep", "300"], name=name)
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(f"POST /containers/{container.id}/wait HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 0\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
