@@ -154,3 +154,17 @@ def test_missing_local_socket_is_not_listed_beside_configured_hosts(tmp_path, mo
     assert list(HostBook.build(ConfigFile(), env).endpoints) == ["default"]
     (tmp_path / "docker.sock").touch()
     assert list(HostBook.build(config, env).endpoints) == ["default", "a"]
+
+
+def test_gateway_listeners_can_be_turned_off_in_the_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[gateway]\nlisten = ""\nunix_socket = ""\n')
+    settings = load(path).gateway
+    assert settings.listen is None and settings.unix_socket is None
+
+
+def test_gateway_tls_files_go_together(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[gateway]\ntls_cert = "/c.pem"\n')
+    with pytest.raises(ConfigError, match="tls_cert and tls_key go together"):
+        load(path)

@@ -74,6 +74,11 @@ class GatewaySettings(BaseModel):
     insecure_plaintext: bool = False
     shutdown_grace: float = 10.0
 
+    @field_validator("listen", "unix_socket", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _tls_pair(self) -> GatewaySettings:
         if (self.tls_cert is None) != (self.tls_key is None):
