@@ -13,7 +13,6 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import asyncssh
 import h11
 
 from dockgate.engines.endpoint import Endpoint
@@ -86,9 +85,6 @@ class EngineWire:
                                     host=self.endpoint.name) from exc
         except (OSError, ssl.SSLError) as exc:
             raise from_connection_error(exc, host=self.endpoint.name, url=url) from exc
-        except asyncssh.Error as exc:
-            raise EngineUnreachable(f"cannot reach the engine at {url}: ssh: {exc.reason}",
-                                    host=self.endpoint.name) from exc
         return WireConnection(stream)
 
     def release(self, conn: WireConnection) -> None:

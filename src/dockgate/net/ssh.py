@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import asyncssh
-
 from dockgate.net.streams import READ_SIZE
+
+if TYPE_CHECKING:  # asyncssh costs ~0.1 s to import: only ssh hosts pay for it
+    import asyncssh
 
 
 class SSHProcessStream:
@@ -24,6 +25,8 @@ class SSHProcessStream:
         self._process = process
 
     async def read(self, n: int = READ_SIZE) -> bytes:
+        import asyncssh
+
         try:
             return await self._process.stdout.read(n)
         except (asyncssh.Error, ConnectionError):
@@ -36,7 +39,7 @@ class SSHProcessStream:
         await self._process.stdin.drain()
 
     def write_eof(self) -> None:
-        with contextlib.suppress(asyncssh.Error, OSError):
+        with contextlib.suppress(Exception):  # the channel may already be gone
             self._process.stdin.write_eof()
 
     def close(self) -> None:
@@ -61,10 +64,16 @@ class SSHDialer:
         self._lock = asyncio.Lock()
 
     async def open(self) -> SSHProcessStream:
-        async with self._lock:
-            if self._conn is None or self._conn.is_closed():
-                self._conn = await asyncssh.connect(self._host, self._port, username=self._user)
-        process = await self._conn.create_process("docker system dial-stdio", encoding=None)
+        """A new dial-stdio channel; ssh failures become ConnectionError with the reason."""
+        import asyncssh
+
+        try:
+            async with self._lock:
+                if self._conn is None or self._conn.is_closed():
+                    self._conn = await asyncssh.connect(self._host, self._port, username=self._user)
+            process = await self._conn.create_process("docker system dial-stdio", encoding=None)
+        except asyncssh.Error as exc:
+            raise ConnectionError(f"ssh: {exc.reason}") from exc
         return SSHProcessStream(process)
 
     def close(self) -> None:
