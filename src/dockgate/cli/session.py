@@ -122,5 +122,5 @@ async def with_engine(endpoint: Endpoint, work: Callable[[EngineClient], Awaitab
         return await work(engine)
 
 
-__all__ = ["AllHostsOpt", "ContainersArg", "EngineError", "HostOpt", "State", "each_container", "endpoints",
-           "host_book", "locate", "on_hosts", "run", "with_engine"]
+__all__ = ["AllHostsOpt", "ContainersArg", "HostOpt", "State", "each_container", "endpoints", "host_book",
+           "locate", "on_hosts", "run", "with_engine"]

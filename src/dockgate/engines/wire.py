@@ -64,9 +64,8 @@ class EngineWire:
 
     async def acquire(self) -> tuple[WireConnection, bool]:
         """A connection and whether it was reused (a reused one may have been closed by the engine)."""
-        while self._idle:
-            conn = self._idle.pop()
-            return conn, True
+        if self._idle:
+            return self._idle.pop(), True
         return await self.connect(), False
 
     async def connect(self) -> WireConnection:

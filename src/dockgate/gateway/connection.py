@@ -207,7 +207,7 @@ class ClientConnection:
             headers += [(b"Connection", b"Upgrade"), (b"Upgrade", upgrade)]
         upstream_target = wire.endpoint.path_prefix + target.engine_target(query)
         upstream_request = h11.Request(method=request.method, target=upstream_target.encode(),
-                                       headers=headers, _parsed=True)  # parsed headers, see below
+                                       headers=headers, _parsed=True)  # see _relay_response
         bodyless = not _header(request, b"transfer-encoding") and \
             _header(request, b"content-length") in (None, b"0")
         # Most requests have no body: end the client's message here, no body pump needed.
