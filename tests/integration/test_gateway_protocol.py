@@ -248,3 +248,57 @@ def test_a_response_head_is_not_held_back_until_its_body(gateway, docker1, name)
         sock.sendall(f"POST /containers/{container.id}/wait HTTP/1.1\r\nHost: x\r\n"
                      "Content-Length: 0\r\n\r\n".encode())
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+LAST_PING = b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def test_content_length_beside_transfer_encoding_is_refused_and_closed(gateway, docker1, name):
+    """The classic smuggling pair: refused before anything reaches the engine."""
+    body = json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode()
+    smuggled = (f"POST /containers/create?name={name} HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n").encode() + body
+    answer = raw_request(gateway.port, smuggled)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in answer
+    assert not docker1.containers.list(all=True, filters={"name": name})
+
+
+def test_pipelined_requests_are_answered_in_order(gateway):
+    requests = b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                        for p in ("/_ping", "/version", "/_ping"))
+    answer = raw_request(gateway.port, requests + LAST_PING)
+    assert answer.count(b"HTTP/1.1 200 OK") == 4
+    assert answer.index(b"ApiVersion") > answer.index(b"\r\n\r\nOK")
+
+
+def test_http10_client_gets_a_stream_without_chunked_framing(gateway, docker1, name):
+    docker1.containers.create("busybox", ["true"], name=name)
+    answer = raw_request(gateway.port, b"GET /containers/json?all=1 HTTP/1.0\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"transfer-encoding" not in head.lower()
+    assert b"Connection: close" in head
+    assert any(c["Names"] == [f"/{name}"] for c in json.loads(body))
+
+
+def test_head_typed_with_bare_newlines_is_understood(gateway):
+    answer = raw_request(gateway.port, b"GET /_ping HTTP/1.1\nConnection: close\n\n")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"OK")
+
+
+def test_chunked_request_body_reaches_the_engine_and_the_connection_is_reused(gateway, docker1, name):
+    payload = json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode()
+    parts = (payload[:10], payload[10:])
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
+    request = (f"POST /containers/create?name={name} HTTP/1.1\r\nHost: x\r\n"
+               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode() + chunked
+    answer = raw_request(gateway.port, request + LAST_PING)
+    assert answer.startswith(b"HTTP/1.1 201")
+    assert answer.endswith(b"OK")
+    assert docker1.containers.get(name).attrs["Config"]["Cmd"] == ["true"]
+
+
+def test_oversized_request_head_gets_431(gateway):
+    answer = raw_request(gateway.port, b"GET /_ping HTTP/1.1\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431")

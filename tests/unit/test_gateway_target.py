@@ -6,7 +6,6 @@ import pytest
 
 from dockgate.engines.errors import BadParameter
 from dockgate.gateway.legacy import is_container_list, parse_container_list_query
-from dockgate.gateway.request_head import ensure_host, head_end
 from dockgate.gateway.target import TargetError, clean_path, parse_target, version_tuple
 
 
@@ -66,19 +65,6 @@ def test_version_order():
 
 def test_clean_path_keeps_trailing_slash():
     assert clean_path("/a/b/") == "/a/b/" and clean_path("/a//b/./c/..") == "/a/b"
-
-
-def test_missing_host_is_supplied_for_http11_only():
-    assert ensure_host(b"GET / HTTP/1.1\r\n\r\n") == b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    assert ensure_host(b"GET / HTTP/1.1\n\n") == b"GET / HTTP/1.1\nHost: localhost\n\n"
-    assert ensure_host(b"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n") == b"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"
-    assert ensure_host(b"GET / HTTP/1.0\r\n\r\n") == b"GET / HTTP/1.0\r\n\r\n"
-
-
-def test_head_end():
-    assert head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody") == len(b"GET / HTTP/1.1\r\nA: b\r\n\r\n")
-    assert head_end(b"GET / HTTP/1.1\n\n") == len(b"GET / HTTP/1.1\n\n")
-    assert head_end(b"GET / HTTP/1.1\r\nA: b\r\n") == -1
 
 
 def test_container_list_query_first_value_wins_and_validates():

@@ -13,9 +13,10 @@ from dockgate.pki.issue import make_ca, make_client, make_server
 
 async def _pair() -> tuple[PlainStream, PlainStream]:
     a, b = socket.socketpair()
-    ra, wa = await asyncio.open_connection(sock=a)
-    rb, wb = await asyncio.open_connection(sock=b)
-    return PlainStream(ra, wa), PlainStream(rb, wb)
+    loop = asyncio.get_running_loop()
+    _, first = await loop.create_connection(PlainStream, sock=a)
+    _, second = await loop.create_connection(PlainStream, sock=b)
+    return first, second
 
 
 async def _read_all(stream) -> bytes:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
-
-import h11
 
 from dockgate.engines.endpoint import Endpoint
 from dockgate.engines.errors import (
@@ -22,6 +21,15 @@ from dockgate.engines.errors import (
     EngineUnreachable,
     NotFound,
     from_connection_error,
+)
+from dockgate.net.http1 import (
+    MAX_HEAD,
+    HTTPError,
+    ResponseHead,
+    head_end,
+    parse_response_head,
+    request_bytes,
+    response_body,
 )
 from dockgate.net.ssh import SSHDialer
 from dockgate.net.streams import ByteStream, open_tcp, open_unix
@@ -32,24 +40,31 @@ CONNECT_TIMEOUT = 10.0
 
 @dataclass(eq=False)
 class WireConnection:
-    """A socket to the engine and the h11 client state machine that frames it."""
+    """A socket to the engine, the bytes read past the last response head, and whether the socket
+    may carry another request (the response ended exactly where its framing said)."""
 
     stream: ByteStream
-    http: h11.Connection = field(default_factory=lambda: h11.Connection(h11.CLIENT))
+    buf: bytearray = field(default_factory=bytearray)
+    reusable: bool = True
 
-    def reusable(self) -> bool:
-        """Finished cleanly: both sides DONE, or a fresh parser after :meth:`restart`."""
-        states = (self.http.our_state, self.http.their_state)
-        return states in ((h11.DONE, h11.DONE), (h11.IDLE, h11.IDLE))
-
-    def restart(self, *, clean: bool) -> None:
-        """After a response body relayed past h11 (see gateway/chunked.py): a fresh parser for the
-        next request, or, when bytes followed the body, a connection nobody reuses."""
-        if clean:
-            self.http = h11.Connection(h11.CLIENT)
-        else:
-            self.http.send_failed()  # not reusable any more
-            self.stream.close()
+    async def read_head(self, read: Callable[[], Awaitable[bytes]] | None = None,
+                        ) -> tuple[ResponseHead, bytes]:
+        """The next response head, skipping interim ``100 Continue`` ones; returns it with its bytes
+        as sent. ``read`` replaces the stream's own read (the gateway's watches its client too)."""
+        while True:
+            while (end := head_end(self.buf)) < 0:
+                if len(self.buf) > MAX_HEAD:
+                    raise HTTPError("response head too large")
+                data = await (read() if read else self.stream.read())
+                if not data:
+                    raise ConnectionResetError("the engine closed the connection without answering")
+                self.buf += data
+            raw = bytes(self.buf[:end])
+            del self.buf[:end]
+            head = parse_response_head(raw)
+            if not (100 <= head.status < 200) or head.status == 101:
+                self.reusable = self.reusable and head.keep_alive
+                return head, raw
 
 
 class EngineWire:
@@ -88,9 +103,7 @@ class EngineWire:
 
     def release(self, conn: WireConnection) -> None:
         """Return a finished connection for reuse, or close it."""
-        if conn.reusable() and len(self._idle) < MAX_IDLE:
-            if conn.http.our_state is h11.DONE:
-                conn.http.start_next_cycle()
+        if conn.reusable and not conn.buf and len(self._idle) < MAX_IDLE:
             self._idle.append(conn)
         else:
             conn.stream.close()
@@ -105,26 +118,21 @@ class EngineWire:
         headers = [(b"Host", b"docker"), (b"Content-Type", b"application/json"),
                    (b"Content-Length", str(len(body)).encode()),
                    (b"Connection", b"Upgrade"), (b"Upgrade", b"tcp")]
-        request = h11.Request(method=b"POST", target=(self.endpoint.path_prefix + target).encode(),
-                              headers=headers)
         try:
-            conn.stream.write(conn.http.send(request) + conn.http.send(h11.Data(data=body))
-                              + conn.http.send(h11.EndOfMessage()))
+            conn.stream.write(request_bytes(b"POST", (self.endpoint.path_prefix + target).encode(), headers)
+                              + body)
             await conn.stream.drain()
-            while (event := conn.http.next_event()) is h11.NEED_DATA:
-                conn.http.receive_data(await conn.stream.read())
-        except (OSError, h11.ProtocolError) as exc:
+            head, _ = await conn.read_head()
+            if head.status in (101, 200):
+                return conn.stream, bytes(conn.buf)
+            message = await _error_message(conn, head)
+        except (OSError, HTTPError) as exc:
             conn.stream.close()
             raise EngineUnreachable(f"lost the connection to the engine: {exc}",
                                     host=self.endpoint.name) from exc
-        if isinstance(event, h11.InformationalResponse | h11.Response) and (
-                event.status_code == 101 or event.status_code == 200):
-            return conn.stream, conn.http.trailing_data[0]
-        message = await _error_message(conn)
         conn.stream.close()
-        status = getattr(event, "status_code", 502)
-        raise (NotFound if status == 404 else Conflict if status == 409 else EngineAPIError)(
-            status, message, host=self.endpoint.name)
+        raise (NotFound if head.status == 404 else Conflict if head.status == 409 else EngineAPIError)(
+            head.status, message, host=self.endpoint.name)
 
     def close(self) -> None:
         for conn in self._idle:
@@ -134,20 +142,19 @@ class EngineWire:
             self._ssh.close()
 
 
-async def _error_message(conn: WireConnection) -> str:
+async def _error_message(conn: WireConnection, head: ResponseHead) -> str:
     """The ``message`` of an engine's JSON error body (or the body itself)."""
-    body = b""
-    try:
-        while True:
-            event = conn.http.next_event()
-            if event is h11.NEED_DATA:
-                conn.http.receive_data(await conn.stream.read())
-            elif isinstance(event, h11.Data):
-                body += event.data
-            else:
-                break
-    except (OSError, h11.ProtocolError):
-        pass
+    framing = response_body(head, b"POST")
+    payload: list[bytes] = []
+    data = bytes(conn.buf)
+    while True:
+        framing.feed(data, payload)
+        if framing.done or sum(map(len, payload)) > 65536:
+            break
+        data = await conn.stream.read()
+        if not data:
+            break
+    body = b"".join(payload)
     try:
         return str(json.loads(body)["message"])
     except (ValueError, KeyError, TypeError):

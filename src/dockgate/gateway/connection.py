@@ -1,8 +1,8 @@
-"""One client connection: HTTP/1.1 requests parsed with h11, forwarded to engines, keep-alive reused,
-and hijacked sessions handed to the relay.
+"""One client connection: request heads parsed, forwarded to engines with their bodies as they came,
+keep-alive reused, and hijacked sessions handed to the relay.
 
-The loop is deliberately thin: deciding where a request goes (target.py), what the seed's parameters
-mean (legacy.py) and how raw sessions flow (relay.py) live elsewhere.
+The loop is deliberately thin: HTTP framing lives in net/http1.py, where a request goes in
+target.py, what the seed's parameters mean in legacy.py and how raw sessions flow in relay.py.
 """
 
 from __future__ import annotations
@@ -15,16 +15,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import h11
-
 from dockgate.engines.container_query import BadParameter
 from dockgate.engines.errors import EngineError
 from dockgate.engines.wire import EngineWire, WireConnection
-from dockgate.gateway.chunked import ChunkedError, ChunkedScanner
 from dockgate.gateway.legacy import is_container_list, parse_container_list_query
 from dockgate.gateway.relay import relay
-from dockgate.gateway.request_head import MAX_HEAD, ensure_host, head_end
 from dockgate.gateway.target import Target, TargetError, parse_target
+from dockgate.net.http1 import (
+    MAX_HEAD,
+    REASONS,
+    Body,
+    HTTPError,
+    RequestHead,
+    ResponseHead,
+    forwardable,
+    head_end,
+    parse_request_head,
+    request_body,
+    request_bytes,
+    response_body,
+    response_bytes,
+)
 from dockgate.net.streams import ByteStream
 
 if TYPE_CHECKING:
@@ -32,9 +43,8 @@ if TYPE_CHECKING:
 
 access_log = logging.getLogger("dockgate.access")
 
-HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
-              b"transfer-encoding", b"upgrade", b"expect"}
 RAW_STREAM_TYPES = (b"application/vnd.docker.raw-stream", b"application/vnd.docker.multiplexed-stream")
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class ClientGone(Exception):
@@ -57,128 +67,140 @@ class ClientConnection:
     def __init__(self, stream: ByteStream, gateway: Gateway) -> None:
         self.stream = stream
         self.gateway = gateway
-        self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self.buf = bytearray()  # bytes from the client not yet handled (a pipelined request, a body)
         self.peer = _peer_name(stream)
         self.busy = False  # inside a request: graceful shutdown lets it finish
         self._watcher: asyncio.Task[None] | None = None
         self._request_done = self._first_read_done = False
 
     # -- reading from the client ----------------------------------------------------------------
-    async def next_event(self) -> h11.Event | type[h11.PAUSED]:
-        while True:
-            event = self.http.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            data = await self.stream.read()
-            if self.http.their_state is h11.IDLE and data:
-                data = await self._complete_head(bytearray(data))
-            self.http.receive_data(data)
+    async def _fill(self) -> bool:
+        data = await self.stream.read()
+        self.buf += data
+        return bool(data)
 
-    async def _complete_head(self, buf: bytearray) -> bytes:
-        """Read up to the end of a request head and fix it up (request_head.py) before h11 sees it."""
-        while (end := head_end(buf)) < 0 and len(buf) < MAX_HEAD:
-            more = await self.stream.read()
-            if not more:
-                return bytes(buf)
-            buf += more
-        if end < 0:
-            return bytes(buf)
-        return ensure_host(bytes(buf[:end])) + bytes(buf[end:])
+    async def _read_head(self) -> bytes | None:
+        """The next request head, or None when the client ends the connection between requests."""
+        while True:
+            while self.buf[:1] in (b"\r", b"\n"):  # stray line ends between requests are allowed
+                del self.buf[:1]
+            end = head_end(self.buf)
+            if end > MAX_HEAD or (end < 0 and len(self.buf) > MAX_HEAD):
+                raise HTTPError(f"request head larger than {MAX_HEAD // 1024} KiB", 431)
+            if end >= 0:
+                head = bytes(self.buf[:end])
+                del self.buf[:end]
+                return head
+            if not await self._fill():
+                if self.buf:
+                    raise ClientGone()
+                return None
+
+    async def _body_bytes(self, body: Body) -> bytes:
+        """The next bytes of the request body (``b""`` once it is complete), as the client framed them."""
+        if body.done:
+            return b""
+        if not self.buf and not await self._fill():
+            raise ClientGone()
+        used = body.feed(self.buf)
+        data = bytes(self.buf[:used])
+        del self.buf[:used]
+        return data
+
+    async def skip_body(self, body: Body) -> None:
+        """Read and drop the body of a request answered without forwarding it."""
+        while await self._body_bytes(body):
+            pass
 
     # -- writing to the client ------------------------------------------------------------------
-    async def send(self, *events: h11.Event, before: bytes = b"") -> int:
-        """Frame ``events`` and write them, after ``before``, in one write: each write is a
-        system call that also wakes the reader, the largest cost of a short relayed answer."""
-        data = before + b"".join(self.http.send(event) or b"" for event in events)
-        if data:
-            self.stream.write(data)
+    async def write(self, data: bytes) -> int:
+        self.stream.write(data)
         await self.stream.drain()
         return len(data)
 
     async def send_json(self, exchange: Exchange, status: int, body: object,
-                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+                        extra: list[tuple[bytes, bytes]] | None = None, *, close: bool = False) -> None:
         payload = json.dumps(body).encode() + b"\n"
         headers = [(b"Content-Type", b"application/json"), (b"Content-Length", str(len(payload)).encode()),
-                   *(extra or [])]
+                   *(extra or []), *([(b"Connection", b"close")] if close else [])]
         exchange.status = status
-        exchange.sent += await self.send(h11.Response(status_code=status, headers=headers),
-                                         h11.Data(data=payload), h11.EndOfMessage())
-
-    async def skip_body(self) -> bool:
-        """Read and drop the rest of a request body we answered without forwarding."""
-        while True:
-            event = await self.next_event()
-            if isinstance(event, h11.EndOfMessage):
-                return True
-            if not isinstance(event, h11.Data):
-                return False
+        exchange.sent += await self.write(response_bytes(status, REASONS.get(status, b""), headers) + payload)
 
     # -- the loop -------------------------------------------------------------------------------
     async def run(self) -> None:
         try:
             while True:
                 try:
-                    event = await self.next_event()
-                except h11.RemoteProtocolError as exc:
-                    await self._protocol_error(exc)
-                    return
-                if not isinstance(event, h11.Request):
+                    raw = await self._read_head()
+                    if raw is None:
+                        return
+                    request = parse_request_head(raw)
+                    body = request_body(request)
+                except HTTPError as exc:
+                    await self._refuse(exc)
                     return
                 self.busy = True
-                keep = await self.handle(event)
+                keep = await self.handle(request, body)
                 self.busy = False
-                if not keep or self.http.our_state is not h11.DONE or self.http.their_state is not h11.DONE:
+                if not keep or not request.keep_alive:
                     return
-                self.http.start_next_cycle()
-        except (ClientGone, ConnectionError, OSError, h11.RemoteProtocolError):
+        except (ClientGone, ConnectionError, OSError):
             return
         except Exception:
             logging.getLogger("dockgate.gateway").exception("connection from %s failed", self.peer)
         finally:
             self.stream.close()
 
-    async def _protocol_error(self, exc: h11.RemoteProtocolError) -> None:
-        if self.http.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return
-        payload = json.dumps({"message": f"bad request: {exc}"}).encode() + b"\n"
-        self.stream.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n"
-                          + payload)
-        await self.stream.drain()
+    async def _refuse(self, exc: HTTPError) -> None:
+        """A request we cannot frame: answer and close, since where the next one starts is unknown."""
+        exchange = Exchange("-", "-")
+        await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
+        self.gateway.log_exchange(exchange, self.peer, 0.0)
 
-    async def handle(self, request: h11.Request) -> bool:
+    async def handle(self, request: RequestHead, body: Body) -> bool:
+        """Answer one request; False when the connection cannot carry another."""
         started = time.perf_counter()
         method = request.method.decode("ascii", "replace")
         raw_target = request.target.decode("latin-1")
         exchange = Exchange(method, raw_target.partition("?")[0])
-        if self.http.client_is_waiting_for_100_continue:
-            await self.send(h11.InformationalResponse(status_code=100, headers=[]))
         try:
-            return await self._route(request, method, raw_target, exchange)
+            if request.expects_continue and not body.done:
+                await self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return await self._route(request, body, method, raw_target, exchange)
+        except HTTPError as exc:  # a body whose framing broke midway: nothing more can be read
+            if exchange.status == 0:
+                await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
+            return False
         finally:
             self.gateway.log_exchange(exchange, self.peer, time.perf_counter() - started)
 
-    async def _route(self, request: h11.Request, method: str, raw_target: str, exchange: Exchange) -> bool:
+    async def _answer(self, exchange: Exchange, request: RequestHead, body: Body, status: int,
+                      message: object, extra: list[tuple[bytes, bytes]] | None = None) -> bool:
+        """Answer without forwarding; the request's body is read and dropped to keep the connection."""
+        await self.send_json(exchange, status, message, extra, close=not request.keep_alive)
+        await self.skip_body(body)
+        return True
+
+    async def _route(self, request: RequestHead, body: Body, method: str, raw_target: str,
+                     exchange: Exchange) -> bool:
         try:
             target = parse_target(raw_target)
         except TargetError as exc:
             location = [(b"Location", exc.location.encode())] if exc.location else []
-            await self.send_json(exchange, exc.status, {"message": exc.message}, location)
-            return await self.skip_body()
+            return await self._answer(exchange, request, body, exc.status, {"message": exc.message}, location)
         exchange.path = target.path
         if target.listing:
             if method not in ("GET", "HEAD"):
-                await self.send_json(exchange, 405, {"message": "only GET is allowed on /hosts"})
-            else:
-                await self.send_json(exchange, 200, await self.gateway.host_listing())
-            return await self.skip_body()
+                return await self._answer(exchange, request, body, 405,
+                                          {"message": "only GET is allowed on /hosts"})
+            return await self._answer(exchange, request, body, 200, await self.gateway.host_listing())
         host = target.host or self.gateway.default_host
         exchange.host = host
         wire = self.gateway.wires.get(host)
         if wire is None:
             known = ", ".join(self.gateway.wires) or "none"
-            await self.send_json(exchange, 404, {"message": f"no such host: {host} (known: {known})"})
-            return await self.skip_body()
+            return await self._answer(exchange, request, body, 404,
+                                      {"message": f"no such host: {host} (known: {known})"})
         query = target.query
         if is_container_list(method, target.path):
             try:
@@ -187,176 +209,138 @@ class ClientConnection:
                     parsed = await self.gateway.resolve_list_references(host, parsed)
                 query = urlencode(parsed.engine_params())
             except BadParameter as exc:
-                await self.send_json(exchange, 400, {"message": str(exc)})
-                return await self.skip_body()
+                return await self._answer(exchange, request, body, 400, {"message": str(exc)})
             except EngineError as exc:
-                await self.send_json(exchange, 502, {"message": str(exc)})
-                return await self.skip_body()
-        return await self._forward(request, target, query, wire, exchange)
+                return await self._answer(exchange, request, body, 502, {"message": str(exc)})
+        return await self._forward(request, body, target, query, wire, exchange)
 
     # -- forwarding -----------------------------------------------------------------------------
-    async def _forward(self, request: h11.Request, target: Target, query: str, wire: EngineWire,
+    async def _forward(self, request: RequestHead, body: Body, target: Target, query: str, wire: EngineWire,
                        exchange: Exchange) -> bool:
-        headers = [(k, v) for k, v in request.headers.raw_items() if k.lower() not in HOP_BY_HOP]
-        if _header(request, b"transfer-encoding"):  # h11 needs the framing to re-encode the body
-            headers.append((b"Transfer-Encoding", b"chunked"))
-        if _header(request, b"host") is None:  # HTTP/1.0 clients may omit it; the engine needs one
+        headers = forwardable(request.headers)
+        if request.get(b"host") is None:  # telnet and HTTP/1.0 clients may omit it; the engine needs one
             headers.append((b"Host", b"localhost"))
-        upgrade = _header(request, b"upgrade")
+        upgrade = request.upgrade
         if upgrade:
             headers += [(b"Connection", b"Upgrade"), (b"Upgrade", upgrade)]
-        upstream_target = wire.endpoint.path_prefix + target.engine_target(query)
-        upstream_request = h11.Request(method=request.method, target=upstream_target.encode(),
-                                       headers=headers, _parsed=True)  # see _relay_response
-        bodyless = not _header(request, b"transfer-encoding") and \
-            _header(request, b"content-length") in (None, b"0")
-        # Most requests have no body: end the client's message here, no body pump needed.
-        if bodyless and not isinstance(self.http.next_event(), h11.EndOfMessage):
-            raise ClientGone()
+        upstream_target = (wire.endpoint.path_prefix + target.engine_target(query)).encode()
+        head = request_bytes(request.method, upstream_target, headers)
+        # Most requests have no body: the whole request goes in one write, no body pump needed.
+        first = await self._body_bytes(body) if self.buf and not body.done else b""
+        exchange.received += len(first)
         try:
-            conn = await self._open(wire, upstream_request, complete=bodyless)
+            conn = await self._open(wire, head + first)
         except EngineError as exc:
-            await self.send_json(exchange, 502, {"message": str(exc)})
-            return True if bodyless else await self.skip_body()
+            await self.send_json(exchange, 502, {"message": str(exc)}, close=not request.keep_alive)
+            await self.skip_body(body)
+            return True
 
-        self._request_done, self._first_read_done = bodyless, False
-        body = None if bodyless else asyncio.create_task(self._pump_request_body(conn, exchange))
+        self._request_done, self._first_read_done = body.done, False
+        pump = None if body.done else asyncio.create_task(self._pump_request_body(conn, body, exchange))
         try:
-            response = await self._upstream_event(conn)
-            if isinstance(response, h11.InformationalResponse) and response.status_code != 101:
-                response = await self._upstream_event(conn)  # 100 Continue: already answered ourselves
-            if not isinstance(response, h11.InformationalResponse | h11.Response):
-                raise EngineError("the engine closed the connection without answering", host=exchange.host)
-            exchange.status = response.status_code
-            if response.status_code == 101 or _is_raw_stream(response):
-                if body:
-                    await body
-                await self._hijack(conn, response, exchange)
+            response, raw_head = await conn.read_head(lambda: self._read_upstream(conn))
+            exchange.status = response.status
+            if response.status == 101 or _is_raw_stream(response):
+                if pump:
+                    await pump
+                await self._hijack(conn, raw_head, exchange)
                 return False
-            if body:
-                await body
+            if pump:
+                await pump
             self._request_done = True
-            await self._relay_response(conn, response, exchange)
-        except EngineError as exc:
-            if body:
-                body.cancel()
+            keep = await self._relay_response(conn, request, response, exchange)
+        except (EngineError, HTTPError, ConnectionResetError) as exc:
+            if pump:
+                pump.cancel()
             conn.stream.close()
-            if self.http.our_state is h11.SEND_RESPONSE:
-                await self.send_json(exchange, 502, {"message": str(exc)})
+            if exchange.sent == 0:
+                message = exc.message if isinstance(exc, EngineError) else f"bad engine answer: {exc}"
+                await self.send_json(exchange, 502, {"message": message}, close=True)
             return False
         except BaseException:
-            if body:
-                body.cancel()
+            if pump:
+                pump.cancel()
             conn.stream.close()
             raise
         finally:
             await self._stop_watching()
         wire.release(conn)
-        return True
+        return keep
 
-    async def _open(self, wire: EngineWire, request: h11.Request, *, complete: bool) -> WireConnection:
-        """Send the request head (and its end, when ``complete``); a pooled connection the engine
-        closed meanwhile is replaced once."""
+    async def _open(self, wire: EngineWire, data: bytes) -> WireConnection:
+        """Send the start of the request; a pooled connection the engine closed meanwhile is
+        replaced once."""
         conn, reused = await wire.acquire()
         try:
-            await _send_head(conn, request, complete)
+            conn.stream.write(data)
+            await conn.stream.drain()
             return conn
         except (ConnectionError, OSError):
             conn.stream.close()
             if not reused:
                 raise EngineError("the engine closed the connection", host=wire.endpoint.name) from None
         conn = await wire.connect()
-        await _send_head(conn, request, complete)
+        conn.stream.write(data)
+        await conn.stream.drain()
         return conn
 
-    async def _pump_request_body(self, conn: WireConnection, exchange: Exchange) -> None:
+    async def _pump_request_body(self, conn: WireConnection, body: Body, exchange: Exchange) -> None:
+        """The rest of the request body, as the client framed it; a body that breaks its own framing
+        ends the connection (where the next request would start is unknown)."""
         while True:
-            event = await self.next_event()
-            if isinstance(event, h11.Data):
-                exchange.received += len(event.data)
-                conn.stream.write(conn.http.send(event))
-                await conn.stream.drain()
-            elif isinstance(event, h11.EndOfMessage):
-                conn.stream.write(conn.http.send(h11.EndOfMessage()))
-                await conn.stream.drain()
+            try:
+                data = await self._body_bytes(body)
+            except HTTPError:
+                raise ClientGone() from None
+            if not data:
                 return
-            else:
-                raise ClientGone()
+            exchange.received += len(data)
+            conn.stream.write(data)
+            await conn.stream.drain()
 
     async def _watch_client(self) -> None:
         """Returns when the client closes; bytes it sends meanwhile (a pipelined request) are kept."""
-        while data := await self.stream.read():
-            self.http.receive_data(data)
+        while await self._fill():
+            pass
 
-    async def _relay_response(self, conn: WireConnection, response: h11.Response,
-                              exchange: Exchange) -> None:
-        headers = [(k, v) for k, v in response.headers.raw_items() if k.lower() not in HOP_BY_HOP]
-        # _parsed: these headers came out of h11's parser, so h11 need not run its validating
-        # regular expressions over them again (a measurable share of a short answer's cost).
-        head = h11.Response(status_code=response.status_code, headers=headers, reason=response.reason,
-                            _parsed=True)
-        if (_header(response, b"transfer-encoding") == b"chunked" and exchange.method != "HEAD"
-                and response.status_code not in (204, 304) and self.http.their_http_version == b"1.1"):
-            await self._pass_chunked_through(conn, head, exchange)
-            return
-        pending = self.http.send(head) or b""
-        if not conn.http.trailing_data[0]:  # no body at hand yet (e.g. /wait): the head goes now
-            exchange.sent += await self.send(before=pending)
-            pending = b""
-        while True:
-            event = await self._upstream_event(conn)
-            if isinstance(event, h11.Data):
-                exchange.sent += await self.send(event, before=pending)
-                pending = b""
-            elif isinstance(event, h11.EndOfMessage):
-                exchange.sent += await self.send(h11.EndOfMessage(), before=pending)
-                return
-            else:
-                raise EngineError("the engine closed the connection mid-response", host=exchange.host)
+    async def _relay_response(self, conn: WireConnection, request: RequestHead, response: ResponseHead,
+                              exchange: Exchange) -> bool:
+        """Pass the engine's answer on, its body as the engine framed it (one write per read).
 
-    async def _pass_chunked_through(self, conn: WireConnection, head: h11.Response,
-                                    exchange: Exchange) -> None:
-        """Relay the engine's chunked bytes as they are, one write per read (see chunked.py).
-
-        h11 still frames the head and knows the message ended; the engine's connection gets a fresh
-        h11 state for its next request, since its parser did not see the body.
+        An HTTP/1.0 client cannot take chunks: it gets the payload and the end of the connection.
+        Returns whether the client connection can carry another request.
         """
-        pending = self.http.send(head) or b""  # h11 announces chunked framing itself
-        scanner = ChunkedScanner()
-        data = conn.http.trailing_data[0]
+        framing = response_body(response, request.method)
+        decode = framing.chunked and request.version == b"1.0"
+        keep = request.keep_alive and not framing.until_eof and not decode
+        headers = forwardable(response.headers)
+        if decode:
+            headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
+        if not keep:
+            headers.append((b"Connection", b"close"))
+        pending = response_bytes(response.status, response.reason, headers)
+        data = bytes(conn.buf)
+        conn.buf.clear()
         while True:
             if data:
-                try:
-                    used = scanner.feed(data)
-                except ChunkedError as exc:
-                    raise EngineError(f"the engine sent an invalid chunked body: {exc}") from exc
-                self.stream.write(pending + (data[:used] if used < len(data) else data))
-                exchange.sent += len(pending) + used
+                payload: list[bytes] | None = [] if decode else None
+                used = framing.feed(data, payload)
+                if used < len(data):  # bytes after the body: the engine's connection is not trustworthy
+                    conn.reusable = False
+                out = b"".join(payload) if payload is not None else data[:used] if used < len(data) else data
+                exchange.sent += await self.write(pending + out)
                 pending = b""
-                await self.stream.drain()
-                if scanner.done:
-                    break
-            if pending:  # the head must not wait for a body that may be long in coming
-                exchange.sent += await self.send(before=pending)
+            elif pending:  # the head must not wait for a body that may be long in coming (/wait)
+                exchange.sent += await self.write(pending)
                 pending = b""
+            if framing.done:
+                return keep
             data = await self._read_upstream(conn)
             if not data:
+                if framing.until_eof:
+                    conn.reusable = False
+                    return False
                 raise EngineError("the engine closed the connection mid-response", host=exchange.host)
-        self.http.send(h11.EndOfMessage())  # for h11's state only: the engine's last chunk went out
-        conn.restart(clean=used == len(data))
-
-    async def _upstream_event(self, conn: WireConnection) -> h11.Event:
-        while True:
-            try:
-                event = conn.http.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise EngineError(f"the engine sent an invalid response: {exc}") from exc
-            if event is h11.NEED_DATA:
-                conn.http.receive_data(await self._read_upstream(conn))
-                continue
-            if event is h11.PAUSED:
-                raise EngineError("the engine switched protocols unexpectedly")
-            return event  # type: ignore[return-value]
 
     async def _read_upstream(self, conn: WireConnection) -> bytes:
         """The engine's next bytes, while noticing a client that hangs up.
@@ -385,23 +369,18 @@ class ClientConnection:
             await asyncio.gather(self._watcher, return_exceptions=True)  # its read must end first
             self._watcher = None
 
-    async def _hijack(self, conn: WireConnection, response: h11.InformationalResponse | h11.Response,
-                      exchange: Exchange) -> None:
+    async def _hijack(self, conn: WireConnection, raw_head: bytes, exchange: Exchange) -> None:
         """Write the engine's head as it was sent, flushed on its own, then relay raw bytes."""
-        head = [b"HTTP/1.1 %d %s\r\n" % (response.status_code, response.reason)]
-        head += [k + b": " + v + b"\r\n" for k, v in response.headers.raw_items()]
-        self.stream.write(b"".join(head) + b"\r\n")
-        await self.stream.drain()
-        engine_rest, _ = conn.http.trailing_data
-        client_rest, client_closed = self.http.trailing_data
+        conn.reusable = False
+        await self.write(raw_head)
+        engine_rest, client_rest = bytes(conn.buf), bytes(self.buf)
+        conn.buf.clear()
+        self.buf.clear()
         if engine_rest:
-            self.stream.write(engine_rest)
-            await self.stream.drain()
+            await self.write(engine_rest)
         if client_rest:
             conn.stream.write(client_rest)
             await conn.stream.drain()
-        if client_closed:
-            conn.stream.write_eof()
         up, down = await relay(self.stream, conn.stream)
         exchange.received += up + len(client_rest)
         exchange.sent += down + len(engine_rest)
@@ -415,28 +394,13 @@ async def _read(conn: WireConnection) -> bytes:
         raise EngineError(f"lost the connection to the engine: {exc}") from exc
 
 
-async def _send_head(conn: WireConnection, request: h11.Request, complete: bool) -> None:
-    data = conn.http.send(request)
-    if complete:
-        data += conn.http.send(h11.EndOfMessage())
-    conn.stream.write(data)
-    await conn.stream.drain()
-
-
-def _is_raw_stream(response: h11.Response | h11.InformationalResponse) -> bool:
+def _is_raw_stream(response: ResponseHead) -> bool:
     """A hijacked attach/exec answered 200 without Upgrade: raw stream follows, no HTTP framing."""
-    if response.status_code != 200:
+    if response.status != 200:
         return False
-    content_type = next((v for k, v in response.headers if k == b"content-type"), b"")
-    framed = any(k in (b"content-length", b"transfer-encoding") for k, _ in response.headers)
+    content_type = response.get(b"content-type") or b""
+    framed = response.get(b"content-length") is not None or response.get(b"transfer-encoding") is not None
     return content_type.startswith(RAW_STREAM_TYPES) and not framed
-
-
-def _header(message: h11.Request | h11.Response, name: bytes) -> bytes | None:
-    for key, value in message.headers:
-        if key == name:
-            return value
-    return None
 
 
 def _peer_name(stream: ByteStream) -> str:

@@ -8,7 +8,7 @@ import logging
 import os
 import ssl
 import stat
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,15 +125,17 @@ class Gateway:
             if path.exists() and stat.S_ISSOCK(path.stat().st_mode):
                 path.unlink()
             path.parent.mkdir(parents=True, exist_ok=True)
-            server = await asyncio.start_unix_server(self._accept_plain, path=str(path))
+            loop = asyncio.get_running_loop()
+            server = await loop.create_unix_server(lambda: PlainStream(self._serve), path=str(path))
             os.chmod(path, 0o660)
             self._servers.append(server)
             urls.append(f"unix://{path}")
         address = self.listen.tcp_address()
         if address:
-            handler = self._accept_plain if tls is None else self._tls_acceptor(tls)
+            handler = self._serve if tls is None else self._tls_acceptor(tls)
             try:
-                server = await asyncio.start_server(handler, address[0], address[1], reuse_address=True)
+                server = await asyncio.get_running_loop().create_server(
+                    lambda: PlainStream(handler), address[0], address[1], reuse_address=True)
             except OSError as exc:
                 raise ListenerError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from exc
             self._servers.append(server)
@@ -149,17 +151,14 @@ class Gateway:
                     return sock.getsockname()[1]
         return None
 
-    async def _accept_plain(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._serve(PlainStream(reader, writer))
-
-    def _tls_acceptor(self, context: ssl.SSLContext):  # noqa: ANN202
-        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            stream = TLSStream(PlainStream(reader, writer), context, server_side=True)
+    def _tls_acceptor(self, context: ssl.SSLContext) -> Callable[[PlainStream], Awaitable[None]]:
+        async def accept(raw: PlainStream) -> None:
+            stream = TLSStream(raw, context, server_side=True)
             try:
                 await asyncio.wait_for(stream.handshake(), timeout=30)
             except (ssl.SSLError, ConnectionError, OSError, TimeoutError) as exc:
-                log.info("TLS handshake from %s failed: %s", writer.get_extra_info("peername"), exc)
-                writer.close()
+                log.info("TLS handshake from %s failed: %s", raw.extra("peername"), exc)
+                raw.close()
                 return
             await self._serve(stream)
         return accept

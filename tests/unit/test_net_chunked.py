@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockgate.gateway.chunked import ChunkedError, ChunkedScanner
+from dockgate.net.chunked import ChunkedError, ChunkedScanner
 
 BODY = (b"4\r\nWiki\r\n5;ext=1\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n"
         b"0\r\nTrailer: x\r\n\r\n")

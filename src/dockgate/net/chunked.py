@@ -1,8 +1,10 @@
-"""Where an HTTP/1.1 chunked body ends, found without decoding it.
+"""Where an HTTP/1.1 chunked body ends, found without re-encoding it.
 
 The engine sends streamed answers (logs, events, a large list) as one chunk per write, often one per
-log line. Parsing and re-encoding each chunk costs more than the engine takes to produce it, so the
-gateway passes the engine's chunked bytes through unchanged and only scans them for the last chunk.
+log line, and clients send build contexts and image tars the same way. Parsing and re-encoding each
+chunk costs more than the engine takes to produce it, so bodies pass through unchanged and are only
+scanned for their last chunk. The payload can be collected too, for the rare reader that needs it
+decoded (an HTTP/1.0 client, an error message).
 """
 
 from __future__ import annotations
@@ -18,19 +20,28 @@ class ChunkedError(ValueError):
 class ChunkedScanner:
     def __init__(self) -> None:
         self._state = _SIZE
-        self._need = 0  # bytes of chunk data and its CRLF still to skip
+        self._need = 0  # bytes of chunk data still to skip
+        self._crlf = 0  # bytes of the CRLF after the chunk data still to skip
         self._line = bytearray()  # a size or trailer line split across reads
         self.done = False
 
-    def feed(self, data: bytes) -> int:
-        """How many bytes of ``data`` belong to the body (all of them unless it ends inside)."""
+    def feed(self, data: bytes, payload: list[bytes] | None = None) -> int:
+        """How many bytes of ``data`` belong to the body (all of them unless it ends inside);
+        chunk data is appended to ``payload`` when given."""
         pos, end = 0, len(data)
         while pos < end and not self.done:
             if self._state == _DATA:
-                take = min(self._need, end - pos)
+                if self._need:
+                    take = min(self._need, end - pos)
+                    if payload is not None:
+                        payload.append(data[pos:pos + take])
+                    pos += take
+                    self._need -= take
+                    continue
+                take = min(self._crlf, end - pos)
                 pos += take
-                self._need -= take
-                if not self._need:
+                self._crlf -= take
+                if not self._crlf:
                     self._state = _SIZE
                 continue
             eol = data.find(b"\n", pos)
@@ -45,7 +56,7 @@ class ChunkedScanner:
             if self._state == _SIZE:
                 size = _chunk_size(line)
                 if size:
-                    self._need, self._state = size + 2, _DATA
+                    self._need, self._crlf, self._state = size, 2, _DATA
                 else:
                     self._state = _TRAILER
             elif not line.rstrip(b"\r"):  # the empty line after the last chunk (and any trailers)
