@@ -8,19 +8,26 @@ url = "tcp://10.0.0.5:2376"
 tls_ca = "/etc/dockgate/prod/ca.pem"
 tls_cert = "/etc/dockgate/prod/cert.pem"
 tls_key = "/etc/dockgate/prod/key.pem"
+
+[store]
+url = "postgresql://dockgate:secret@db.internal/dockgate"   # default: a SQLite file
 ```
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dockgate.access.body import DEFAULT_LIMIT
+from dockgate.access.policy_table import PolicyEntry, PolicyTable
+from dockgate.access.roles import Role, RoleConfig, RoleError, resolve_roles
 from dockgate.engines.endpoint import (
     Endpoint,
     EndpointError,
@@ -28,6 +35,8 @@ from dockgate.engines.endpoint import (
     validate_name,
     validate_url,
 )
+from dockgate.store.url import ENV_VAR as STORE_ENV_VAR
+from dockgate.store.url import StoreURLError, default_url, normalize_url
 
 ENV_VAR = "DOCKGATE_CONFIG"
 
@@ -88,12 +97,91 @@ class GatewaySettings(BaseModel):
         return self
 
 
+class StoreSettings(BaseModel):
+    """``[store]``: where users, tokens and audit records live. ``$DOCKGATE_STORE_URL`` overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                normalize_url(value)
+            except StoreURLError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def resolved_url(self, env: Mapping[str, str] | None = None) -> str:
+        """``$DOCKGATE_STORE_URL``, then ``url``, then a SQLite file in ``$XDG_DATA_HOME/dockgate/``."""
+        env = os.environ if env is None else env
+        if env.get(STORE_ENV_VAR):
+            try:
+                return normalize_url(env[STORE_ENV_VAR])
+            except StoreURLError as exc:
+                raise ConfigError(f"{STORE_ENV_VAR}: {exc}") from None
+        return normalize_url(self.url) if self.url else default_url(env)
+
+
+class AccessSettings(BaseModel):
+    """``[access]``: ``cert_users`` maps a TLS client certificate's subject CN to a user name, for
+    certificates whose CN is not the user's name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cert_users: dict[str, str] = {}
+    body_limit: int = Field(default=DEFAULT_LIMIT, gt=0)
+    """Largest JSON request body the gatekeeper reads and decides on (bytes); larger ones get 413."""
+
+
+class AuditSettings(BaseModel):
+    """``[audit]``: ``secret_patterns`` are regular expressions; a recorded request body's environment
+    variables and keys whose names match one have their values replaced by ``***``. Setting them
+    replaces the default ``(?i)(pass|secret|token|key|auth|credential)``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_patterns: list[str] | None = None
+
+    @field_validator("secret_patterns")
+    @classmethod
+    def _patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or ():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_host: str | None = None
     hosts: dict[str, HostEntry] = {}
     gateway: GatewaySettings = GatewaySettings()
+    store: StoreSettings = StoreSettings()
+    access: AccessSettings = AccessSettings()
+    audit: AuditSettings = AuditSettings()
+    roles: dict[str, RoleConfig] = {}
+    policy: list[PolicyEntry] = []
+
+    @model_validator(mode="after")
+    def _roles_and_policy(self) -> ConfigFile:
+        try:
+            known = resolve_roles(self.roles)
+            PolicyTable(self.policy)
+        except RoleError as exc:
+            raise ValueError(str(exc)) from None
+        for entry in self.policy:
+            if entry.role is not None and entry.role not in known:
+                raise ValueError(f"policy: unknown role {entry.role!r} (roles: {', '.join(sorted(known))})")
+        return self
+
+    def resolved_roles(self) -> dict[str, Role]:
+        return resolve_roles(self.roles)
 
     @field_validator("hosts")
     @classmethod

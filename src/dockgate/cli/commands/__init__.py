@@ -6,6 +6,7 @@ import typer
 
 from dockgate.cli.commands import (
     api,
+    audit,
     create,
     events,
     exec,
@@ -13,18 +14,22 @@ from dockgate.cli.commands import (
     images,
     inspect,
     lifecycle,
+    login,
     logs,
     networks,
     ps,
     pull,
     serve,
     stats,
+    tls,
+    tokens,
     top,
+    users,
     volumes,
 )
 
 MODULES = (hosts, ps, create, lifecycle, inspect, top, logs, exec, stats, events, pull, images,
-           networks, volumes, api, serve)
+           networks, volumes, api, serve, users, tokens, login, audit, tls)
 
 
 def register(app: typer.Typer) -> None:

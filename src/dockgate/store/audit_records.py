@@ -1,0 +1,126 @@
+"""Audit records: written one at a time and durably, completed when the answer is known, queried."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Select, insert, select, update
+
+from dockgate.store import models
+from dockgate.store.database import Store
+
+Decision = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One request through dockgate.
+
+    ``status``, ``duration_ms`` and the byte counts are known once the answer is, and may be filled
+    in by :func:`complete_record` after a record written before forwarding. For exec/attach
+    sessions ``kind`` is ``"exec"`` or ``"attach"``, ``started``/``ended`` bound the stream, and
+    the byte counts are the stream's, each way. ``body`` is the redacted request body (JSON text).
+    """
+
+    time: datetime
+    user: str | None
+    source: str
+    host: str | None
+    method: str
+    path: str
+    operation: str
+    decision: Decision
+    rule: str = ""
+    status: int | None = None
+    duration_ms: float | None = None
+    bytes_in: int = 0
+    bytes_out: int = 0
+    body: str | None = None
+    kind: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which records to read; every field left None matches all."""
+
+    user: str | None = None
+    host: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    operation: str | None = None
+    decision: Decision | None = None
+
+
+_COLUMNS = tuple(f.name for f in fields(AuditRecord) if f.name != "id")
+
+
+async def insert_record(store: Store, record: AuditRecord) -> int:
+    """Write ``record``; when this returns the commit is done (on disk for SQLite in FULL mode)."""
+    async with store.session() as session:
+        entry = models.AuditEntry(**{name: getattr(record, name) for name in _COLUMNS})
+        session.add(entry)
+        await session.commit()
+        return entry.id
+
+
+async def insert_records(store: Store, records: list[AuditRecord]) -> None:
+    """Write several records in one transaction (the records of reads, written after the fact)."""
+    rows = [{name: getattr(r, name) for name in _COLUMNS} for r in records]
+    async with store.session() as session:  # one executemany: no ORM objects for a batch of reads
+        await session.execute(insert(models.AuditEntry), rows)
+        await session.commit()
+
+
+async def complete_record(store: Store, record_id: int, *, status: int | None, duration_ms: float,
+                          bytes_in: int, bytes_out: int, started: datetime | None = None,
+                          ended: datetime | None = None) -> None:
+    values = {"status": status, "duration_ms": duration_ms, "bytes_in": bytes_in, "bytes_out": bytes_out}
+    values |= {k: v for k, v in (("started", started), ("ended", ended)) if v is not None}
+    async with store.session() as session:
+        await session.execute(update(models.AuditEntry).where(models.AuditEntry.id == record_id)
+                              .values(**values))
+        await session.commit()
+
+
+async def latest_records(store: Store, where: AuditFilter, limit: int | None) -> list[AuditRecord]:
+    """The newest ``limit`` matching records (all when None), oldest first."""
+    query = _select(where).order_by(models.AuditEntry.time.desc(), models.AuditEntry.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    async with store.session() as session:
+        entries = list(await session.scalars(query))
+    return [_record(e) for e in reversed(entries)]
+
+
+async def stream_records(store: Store, where: AuditFilter) -> AsyncIterator[AuditRecord]:
+    """Every matching record, oldest first, read in batches rather than all at once."""
+    query = _select(where).order_by(models.AuditEntry.time, models.AuditEntry.id)
+    async with store.session() as session:
+        result = await session.stream_scalars(query.execution_options(yield_per=500))
+        async for entry in result:
+            yield _record(entry)
+
+
+def _select(where: AuditFilter) -> Select[tuple[models.AuditEntry]]:
+    column = models.AuditEntry
+    query = select(column)
+    for name, value in asdict(where).items():
+        if value is None:
+            continue
+        if name == "since":
+            query = query.where(column.time >= value)
+        elif name == "until":
+            query = query.where(column.time < value)
+        else:
+            query = query.where(getattr(column, name) == value)
+    return query
+
+
+def _record(entry: models.AuditEntry) -> AuditRecord:
+    return AuditRecord(id=entry.id, **{name: getattr(entry, name) for name in _COLUMNS})

@@ -1,0 +1,131 @@
+"""The store on a real PostgreSQL (Debian's package): the same repository checks as on SQLite, and
+failing closed when the database goes away.
+
+A private cluster runs for the session in a temporary folder, as the ``postgres`` user, listening
+only on a unix socket there (no TCP port to collide with); every test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tests.integration.store_checks import CHECKS, check_id
+
+from dockgate.access.audit import AuditLog, AuditRecord, AuditUnavailable
+from dockgate.store.database import Store, open_store
+from dockgate.store.errors import StoreUnavailable
+
+PORT = 5432  # only names the socket file: the cluster listens on no TCP port
+
+
+@dataclass(frozen=True)
+class Cluster:
+    socket_dir: Path
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={PORT}"
+
+    async def create_database(self) -> str:
+        name = f"dockgate_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(host=str(self.socket_dir), port=PORT, user="postgres",
+                                     database="postgres")
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return name
+
+    async def drop_database(self, name: str) -> None:
+        conn = await asyncpg.connect(host=str(self.socket_dir), port=PORT, user="postgres",
+                                     database="postgres")
+        try:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def _bin_dir() -> Path:
+    """Debian's PostgreSQL programs, installing the package first when it is missing."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], env=env,
+                          capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], env=env, check=True,
+                           capture_output=True)
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    bin_dir = _bin_dir()
+    owner = pwd.getpwnam("postgres")
+    root = Path(tempfile.mkdtemp(prefix="dockgate-pg-"))
+    os.chown(root, owner.pw_uid, owner.pw_gid)
+    data, log = root / "data", root / "server.log"
+
+    def as_postgres(*args: str | Path) -> None:
+        proc = subprocess.run([str(a) for a in args], user="postgres", group=owner.pw_gid, cwd=root,
+                              env={"PATH": os.environ["PATH"], "LANG": "C", "HOME": str(root)},
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            server_log = log.read_text() if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed:\n{proc.stdout}{proc.stderr}{server_log}")
+
+    as_postgres(bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync",
+                "-E", "UTF8", "--locale=C")
+    as_postgres(bin_dir / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60",
+                "-o", f"-k {root} -p {PORT} -c listen_addresses=''", "start")
+    try:
+        yield Cluster(root)
+    finally:
+        as_postgres(bin_dir / "pg_ctl", "-D", data, "-w", "-m", "fast", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=check_id)
+async def test_repository(cluster: Cluster, check: Callable[[Store], Awaitable[None]]):
+    store = await open_store(cluster.url(await cluster.create_database()))
+    assert store.engine.dialect.name == "postgresql"
+    try:
+        await check(store)
+    finally:
+        await store.close()
+
+
+async def test_audit_fails_closed_when_the_database_goes_away(cluster: Cluster):
+    name = await cluster.create_database()
+    store = await open_store(cluster.url(name))
+    log = AuditLog(store)
+    record = AuditRecord(datetime.now(UTC), "alice", "127.0.0.1:1", "prod", "POST", "/containers/create",
+                         "ContainerCreate", "allow")
+    try:
+        await log.record(record)
+        await cluster.drop_database(name)
+        with pytest.raises(AuditUnavailable, match=rf'the audit store postgresql\+asyncpg://postgres@/{name}'
+                                                   rf'.* cannot be written: .*"{name}" does not exist'):
+            await log.record(record)
+    finally:
+        await store.close()
+
+
+async def test_unreachable_server_is_named(tmp_path: Path):
+    url = f"postgresql://postgres:s3cret@/dockgate?host={tmp_path}&port={PORT}"
+    expected = r"cannot open the store postgresql\+asyncpg://postgres:\*\*\*@/dockgate"
+    with pytest.raises(StoreUnavailable, match=expected) as caught:
+        await open_store(url)
+    assert "s3cret" not in str(caught.value)
