@@ -120,15 +120,19 @@ class Side:
     """The clients of one run: the docker CLI, docker-py, raw HTTP and pexpect, all on one DOCKER_HOST.
     Names made with :meth:`name` are unique to the run and the side, so both sides can share an engine."""
 
-    def __init__(self, label: str, docker_host: str, run_id: str, work: Path) -> None:
+    def __init__(self, label: str, docker_host: str, run_id: str, work: Path,
+                 token: str | None = None) -> None:
         self.label = label
+        self.token = token
         self.via_gateway = label == "gateway"
         self.docker_host = docker_host
         self.run_id = run_id
         self.prefix = f"cpt-{run_id}-{label[0]}"
         self.work = work
         (work / "docker-config").mkdir(parents=True, exist_ok=True)
-        (work / "docker-config" / "config.json").write_text("{}")
+        # The gateway's token travels as docker clients send it: HttpHeaders in the docker config.
+        headers = {"HttpHeaders": {"Authorization": f"Bearer {token}"}} if token else {}
+        (work / "docker-config" / "config.json").write_text(json.dumps(headers))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKGATE_"))}
         self.env.update(DOCKER_HOST=docker_host, DOCKER_CONFIG=str(work / "docker-config"),
                         DOCKER_CLI_HINTS="false")
@@ -198,7 +202,15 @@ class Side:
     @property
     def py(self) -> docker.DockerClient:
         if self._py is None:
-            self._py = docker.DockerClient(base_url=self.docker_host, timeout=60)
+            # docker-py reads HttpHeaders from $DOCKER_CONFIG, as a user's program would.
+            saved = os.environ.get("DOCKER_CONFIG")
+            os.environ["DOCKER_CONFIG"] = self.env["DOCKER_CONFIG"]
+            try:
+                self._py = docker.DockerClient(base_url=self.docker_host, timeout=60)
+            finally:
+                os.environ.pop("DOCKER_CONFIG") if saved is None else os.environ.update(DOCKER_CONFIG=saved)
+            if self.token:  # attach_socket's raw POST does not send HttpHeaders: a session header does
+                self._py.api.headers["Authorization"] = f"Bearer {self.token}"
         return self._py
 
     def http(self, method: str, target: str) -> Answer:
@@ -211,7 +223,8 @@ class Side:
             conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
             prefix = url.path.rstrip("/")
         try:
-            conn.request(method, prefix + target)
+            conn.request(method, prefix + target,
+                         headers={"Authorization": f"Bearer {self.token}"} if self.token else {})
             response = conn.getresponse()
             return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
         finally:
@@ -503,6 +516,8 @@ def create_flags_inspect(s: Side) -> object:
     assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
     i = s.inspect(name)
     c, h = i["Config"], i["HostConfig"]
+    if s.via_gateway:  # the one difference the gateway makes on purpose: who created the container
+        expect(c["Labels"].pop("dockgate.owner", None), "admin", "owner label added by the gateway")
     seen = {
         "Id": i["Id"] == cid, "Name": i["Name"], "Path": i["Path"], "Args": i["Args"],
         "Status": i["State"]["Status"], "Hostname": c["Hostname"], "Domainname": c["Domainname"],
@@ -1419,9 +1434,9 @@ class SetupError(Exception):
 
 
 @contextlib.contextmanager
-def gateway_process(engine_url: str, folder: Path) -> Iterator[tuple[str, Path]]:
-    """``dockgate serve`` on a free loopback port, its only (default) host the engine; yields its URL
-    and its log."""
+def gateway_process(engine_url: str, folder: Path) -> Iterator[tuple[str, Path, str]]:
+    """``dockgate serve`` on a free loopback port, its only (default) host the engine, with a store of
+    its own; yields its URL, its log, and the admin token it made on its first run."""
     config = folder / "config.toml"
     config.write_text(f'default_host = "{HOST_NAME}"\n\n[hosts.{HOST_NAME}]\nurl = "{engine_url}"\n')
     with socket.socket() as probe:
@@ -1429,7 +1444,8 @@ def gateway_process(engine_url: str, folder: Path) -> Iterator[tuple[str, Path]]
         port = probe.getsockname()[1]
     log = folder / "gateway.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKGATE_"))}
-    env.update(DOCKGATE_CONFIG=str(config), PYTHONPATH=os.pathsep.join(
+    env.update(DOCKGATE_CONFIG=str(config), DOCKGATE_STORE_URL=f"sqlite:///{folder}/dockgate.db",
+               XDG_DATA_HOME=str(folder), PYTHONPATH=os.pathsep.join(
         p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p))
     with log.open("wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "dockgate", "serve", "--no-unix", "--listen",
@@ -1444,7 +1460,8 @@ def gateway_process(engine_url: str, folder: Path) -> Iterator[tuple[str, Path]]
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SetupError(f"the gateway did not start:\n{log.read_text()}") from None
                 time.sleep(0.1)
-        yield f"tcp://127.0.0.1:{port}", log
+        token = (folder / "dockgate" / "admin-token").read_text().strip()
+        yield f"tcp://127.0.0.1:{port}", log, token
     finally:
         process.terminate()
         try:
@@ -1538,10 +1555,10 @@ def main() -> int:
         direct = Side("direct", engine_url, run_id, folder / "direct")
         sides = [direct]
         try:
-            with gateway_process(engine_url, folder) as (gateway_url, log):
+            with gateway_process(engine_url, folder) as (gateway_url, log, token):
                 if args.host_prefix:
                     gateway_url += f"/hosts/{HOST_NAME}"
-                gateway = Side("gateway", gateway_url, run_id, folder / "gateway")
+                gateway = Side("gateway", gateway_url, run_id, folder / "gateway", token)
                 sides.append(gateway)
                 print(f"compat run {run_id}: {len(chosen)} scenarios; direct {engine_url}, "
                       f"gateway {gateway_url}")

@@ -63,6 +63,11 @@ class Target:
     name: str
     port: int
     process: subprocess.Popen | None = None
+    token: str = ""  # the gateway's admin token; every target gets the same header (engines ignore it)
+
+    @property
+    def auth(self) -> str:
+        return f"Authorization: Bearer {self.token}"
 
     @property
     def base(self) -> str:
@@ -214,12 +219,15 @@ def start_gateway(folder: Path, upstream: str) -> Target:
     config.write_text(f'default_host = "bench"\n\n[hosts.bench]\nurl = "{upstream}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKGATE_"))}
     env["DOCKGATE_CONFIG"] = str(config)
+    # Access control is always on: a store of its own, whose first-run admin token the clients send.
+    env["DOCKGATE_STORE_URL"] = f"sqlite:///{folder}/dockgate.db"
+    env["XDG_DATA_HOME"] = str(folder)
     log = folder / "dockgate.log"
     process = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "dockgate", "serve", "--no-unix",
                                 "--listen", f"127.0.0.1:{port}"], env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
     wait_listening(port, process, log)
-    return Target("dockgate", port, process)
+    return Target("dockgate", port, process, (folder / "dockgate" / "admin-token").read_text().strip())
 
 
 def stop(target: Target) -> None:
@@ -237,7 +245,7 @@ def stop(target: Target) -> None:
 
 def wrk(target: Target, script: Path, concurrency: int, seconds: float) -> dict[str, float]:
     out = sh("wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-             "-s", str(script), target.base + LIST_PATH)
+             "-H", target.auth, "-s", str(script), target.base + LIST_PATH)
     report = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRK "))[4:])
     if report["errors"] or report["non2xx"]:
         raise RuntimeError(f"wrk against {target.name}: {report['errors']} errors, "
@@ -264,7 +272,7 @@ def bench_logs(targets: list[Target], figures: Figures, container: str, runs: in
     for _ in range(runs):
         for target in targets:
             out = sh("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
-                     f"{target.base}/{API}/containers/{container}/logs?stdout=1")
+                     "-H", target.auth, f"{target.base}/{API}/containers/{container}/logs?stdout=1")
             code, size_s, seconds = out.split()
             if code != "200":
                 raise RuntimeError(f"logs through {target.name}: HTTP {code}")
@@ -278,6 +286,7 @@ def bench_exec(targets: list[Target], figures: Figures, container: str, count: i
     for _ in range(rounds):
         for target in targets:
             api = docker.APIClient(base_url=f"tcp://127.0.0.1:{target.port}", version="1.41")
+            api.headers["Authorization"] = f"Bearer {target.token}"
 
             def round_trip(api: docker.APIClient = api, target: Target = target) -> None:
                 exec_id = api.exec_create(container, ["echo", "hi"])["Id"]
@@ -308,7 +317,7 @@ async def followers_rss(target: Target, container: str, count: int) -> tuple[int
     """Open ``count`` ``logs?follow=1`` streams through ``target``; returns its RSS (KiB) with all of
     them connected, the bytes they received in the following 3 s, and its RSS once they are closed."""
     request = (f"GET /{API}/containers/{container}/logs?stdout=1&follow=1&tail=1 HTTP/1.1\r\n"
-               f"Host: bench\r\n\r\n").encode()
+               f"Host: bench\r\n{target.auth}\r\n\r\n").encode()
     received, connected = [0], [0]
     writers: list[asyncio.StreamWriter] = []
     gate = asyncio.Semaphore(50)  # stay within the listeners' accept backlog
@@ -417,6 +426,8 @@ def main() -> None:
         try:
             log_id, ticker_id = make_fixtures(client, args.containers, args.log_mb)
             targets += [start_haproxy(folder, upstream), start_gateway(folder, upstream)]
+            for target in targets:  # the same request bytes everywhere
+                target.token = targets[-1].token
             idle_rss = {t.name: t.rss_kib() for t in targets[1:]}
             listed = len(client.api.containers(all=True))
             print(f"{listed} containers listed by {LIST_PATH}; {seconds:.0f} s per listing measurement after "

@@ -5,6 +5,7 @@ ways to run the real ``dockgate`` command and to check results with docker-py as
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -84,11 +85,37 @@ def config_file(tmp_path_factory: pytest.TempPathFactory, engine1: Engine, engin
 
 @pytest.fixture(scope="session")
 def cli_env(config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of every ``dockgate`` and ``docker`` the tests run: the test config, a store
+    of users and tokens in a scratch folder, and a docker config that sends the tests' admin token
+    (HttpHeaders, as ``dockgate login`` writes it). docker-py in this process reads it too."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKGATE_"))}
+    data = tmp_path_factory.mktemp("dockgate-data")
     env["DOCKGATE_CONFIG"] = str(config_file)
+    env["DOCKGATE_STORE_URL"] = f"sqlite:///{data}/dockgate.db"
+    env["XDG_DATA_HOME"] = str(data)
     env["DOCKER_CONFIG"] = str(tmp_path_factory.mktemp("docker-config"))
     env["COLUMNS"] = "250"
+    token = _admin_token(env)
+    (Path(env["DOCKER_CONFIG"]) / "config.json").write_text(
+        json.dumps({"HttpHeaders": {"Authorization": f"Bearer {token}"}}))
+    os.environ["DOCKER_CONFIG"] = env["DOCKER_CONFIG"]
+    env["DOCKGATE_TEST_TOKEN"] = token
     return env
+
+
+def _admin_token(env: dict[str, str]) -> str:
+    """An admin user and a token for it, made with the real commands."""
+    for args in (["users", "add", "tester", "--admin"], ["tokens", "create", "--user", "tester"]):
+        proc = subprocess.run([sys.executable, "-m", "dockgate", *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dockgate {' '.join(args)} failed:\n{proc.stderr}")
+    return proc.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def admin_token(cli_env: dict[str, str]) -> str:
+    return cli_env["DOCKGATE_TEST_TOKEN"]
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +205,11 @@ class GatewayProcess:
     port: int
     log: Path
     process: subprocess.Popen
+    token: str  # an admin's token, for requests written by hand
+
+    @property
+    def auth(self) -> bytes:
+        return f"Authorization: Bearer {self.token}\r\n".encode()
 
     def docker(self, *args: str, host: str | None = None, input: str | None = None,
                timeout: float = 120, env: dict[str, str] | None = None) -> Result:
@@ -208,7 +240,7 @@ def start_gateway(cli_env: dict[str, str], folder: Path, *extra: str,
     else:
         process.kill()
         raise RuntimeError(f"dockgate serve did not listen:\n{log.read_text()}")
-    return GatewayProcess(f"tcp://127.0.0.1:{port}", sock, port, log, process)
+    return GatewayProcess(f"tcp://127.0.0.1:{port}", sock, port, log, process, cli_env["DOCKGATE_TEST_TOKEN"])
 
 
 def stop_gateway(gateway: GatewayProcess) -> None:

@@ -29,7 +29,7 @@ def test_run_create_start_inspect_top_rm(gateway, docker1, name):
     ok(gateway.docker("run", "-d", "--name", name, "-l", "app=web", "busybox", "sleep", "300"))
     assert docker1.containers.get(name).status == "running"
     inspected = json.loads(ok(gateway.docker("inspect", name)).stdout)[0]
-    assert inspected["Config"]["Labels"] == {"app": "web"}
+    assert inspected["Config"]["Labels"] == {"app": "web", "dockgate.owner": "tester"}  # who made it
     assert "sleep 300" in ok(gateway.docker("top", name)).stdout
     ok(gateway.docker("stop", "-t", "1", name))
     assert docker1.containers.get(name).status == "exited"

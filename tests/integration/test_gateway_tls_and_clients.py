@@ -120,6 +120,9 @@ def test_docker_py_through_the_gateway(gateway, name):
             code, (out, err) = container.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
             assert (code, out, err) == (0, b"out\n", b"err\n")
         assert client.containers.get(name).status == "running"
+        # docker-py sends HttpHeaders with its own calls but not with attach_socket's raw POST
+        # (docs/api-compatibility.md): a session header carries the token there.
+        client.api.headers["Authorization"] = f"Bearer {gateway.token}"
         sock = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
         sock.close()
         output = client.containers.run("busybox", ["sh", "-c", "echo via-docker-py"], remove=True)
@@ -135,7 +138,8 @@ def test_websocket_attach(gateway, docker1, name):
     async def session() -> bytes:
         url = gateway.tcp.replace("tcp://", "ws://") + \
             f"/containers/{container.id}/attach/ws?stream=1&stdin=1&stdout=1"
-        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        auth = {"Authorization": f"Bearer {gateway.token}"}
+        async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=auth) as ws:
             container.start()
             await ws.send_bytes(b"hello\n")
             received = b""

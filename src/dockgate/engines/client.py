@@ -21,6 +21,7 @@ import aiodocker
 import aiohttp
 
 from dockgate.engines.container_query import BadParameter, ContainerListQuery
+from dockgate.engines.discovery import http_headers
 from dockgate.engines.endpoint import Endpoint, EndpointError
 from dockgate.engines.errors import (
     EngineAPIError,
@@ -169,7 +170,9 @@ class EngineClient:
         # socket-based transports get the placeholder host aiodocker itself uses for them.
         url = self.endpoint.client_url() if self.endpoint.scheme not in ("unix", "ssh") \
             else "unix://localhost"
-        self._docker = aiodocker.Docker(url=url, connector=self._connector, timeout=timeout)
+        session = aiohttp.ClientSession(connector=self._connector, timeout=timeout, connector_owner=False,
+                                        headers=http_headers())
+        self._docker = aiodocker.Docker(url=url, connector=self._connector, session=session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -350,7 +353,7 @@ class EngineClient:
         created = await self.call("POST", f"containers/{_ref(ref)}/exec", body=options.body())
         exec_id = created["Id"]
         body = json.dumps({"Detach": False, "Tty": options.tty}).encode()
-        wire = EngineWire(self.endpoint)
+        wire = EngineWire(self.endpoint, headers=http_headers())
         stream, pending = await wire.hijack(f"/{self.docker.api_version}/exec/{exec_id}/start", body)
         return ExecSession(self, exec_id, wire, stream, pending, tty=options.tty)
 

@@ -80,6 +80,12 @@ class ContainerListQuery:
                 merged.setdefault(param, []).append(value)
         return merged
 
+    def needs_translation(self) -> bool:
+        """Whether an engine would read this query differently from the seed: the legacy since/before
+        parameters (ignored by current engines) or since/before filters (id prefixes make them 500).
+        Otherwise the query can go as it came; booleans and both filter forms mean the same there."""
+        return bool(self.since or self.before or {"since", "before"} & self.filters.keys())
+
     def references(self) -> set[str]:
         """Container references in since/before, which engines only accept as full ids or names."""
         merged = self.effective_filters()

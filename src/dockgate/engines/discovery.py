@@ -49,6 +49,19 @@ def _env_tls(env: Mapping[str, str], host: str) -> TLSMaterial | None:
     return TLSMaterial.from_cert_dir(cert_dir, verify=verify)
 
 
+def http_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``HttpHeaders`` of ``$DOCKER_CONFIG/config.json``, sent with every request as the docker CLI
+    and docker-py do: how a dockgate token (``dockgate login``) reaches a gateway."""
+    env = os.environ if env is None else env
+    try:
+        headers = json.loads((docker_config_dir(env) / "config.json").read_text()).get("HttpHeaders")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(headers, dict):
+        return {}
+    return {str(k): str(v) for k, v in headers.items() if isinstance(v, str)}
+
+
 def _current_context(env: Mapping[str, str]) -> str | None:
     path = docker_config_dir(env) / "config.json"
     try:

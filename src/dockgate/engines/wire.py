@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from dockgate.engines.endpoint import Endpoint
@@ -70,8 +71,9 @@ class WireConnection:
 class EngineWire:
     """Connections to one endpoint. Not thread-safe; one per event loop."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, *, headers: Mapping[str, str] | None = None) -> None:
         self.endpoint = endpoint
+        self._headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         self._ssh = SSHDialer(endpoint.url) if endpoint.scheme == "ssh" else None
         self._ssl = endpoint.tls.ssl_context() if endpoint.uses_tls and endpoint.tls else (
             ssl.create_default_context() if endpoint.uses_tls else None)
@@ -108,6 +110,36 @@ class EngineWire:
         else:
             conn.stream.close()
 
+    async def get_json(self, target: str) -> tuple[int, Any]:
+        """``GET target`` on a pooled connection: the status and the decoded JSON body (None when the
+        body is not JSON). For the gateway's own questions to an engine (whose is this container?)."""
+        conn, reused = await self.acquire()
+        request = request_bytes(b"GET", (self.endpoint.path_prefix + target).encode(),
+                                [(b"Host", b"docker"), *self._headers])
+        try:
+            try:
+                conn.stream.write(request)
+                await conn.stream.drain()
+                head, _ = await conn.read_head()
+            except OSError:  # a pooled connection the engine closed meanwhile: once more, fresh
+                conn.stream.close()
+                if not reused:
+                    raise
+                conn = await self.connect()
+                conn.stream.write(request)
+                await conn.stream.drain()
+                head, _ = await conn.read_head()
+            body = await _read_body(conn, head)
+        except (OSError, HTTPError) as exc:
+            conn.stream.close()
+            raise EngineUnreachable(f"lost the connection to the engine: {exc}",
+                                    host=self.endpoint.name) from exc
+        self.release(conn)
+        try:
+            return head.status, json.loads(body)
+        except ValueError:
+            return head.status, None
+
     async def hijack(self, target: str, body: bytes) -> tuple[ByteStream, bytes]:
         """POST ``target`` asking for a raw stream (attach, exec start), as the docker CLI does.
 
@@ -117,7 +149,7 @@ class EngineWire:
         conn = await self.connect()
         headers = [(b"Host", b"docker"), (b"Content-Type", b"application/json"),
                    (b"Content-Length", str(len(body)).encode()),
-                   (b"Connection", b"Upgrade"), (b"Upgrade", b"tcp")]
+                   (b"Connection", b"Upgrade"), (b"Upgrade", b"tcp"), *self._headers]
         try:
             conn.stream.write(request_bytes(b"POST", (self.endpoint.path_prefix + target).encode(), headers)
                               + body)
@@ -142,19 +174,33 @@ class EngineWire:
             self._ssh.close()
 
 
-async def _error_message(conn: WireConnection, head: ResponseHead) -> str:
-    """The ``message`` of an engine's JSON error body (or the body itself)."""
-    framing = response_body(head, b"POST")
+async def _read_body(conn: WireConnection, head: ResponseHead, limit: int = 16 << 20) -> bytes:
+    """A whole (short) response body, decoded from its framing; the connection stays reusable when
+    the body ended where its framing said."""
+    framing = response_body(head, b"GET")
     payload: list[bytes] = []
     data = bytes(conn.buf)
+    conn.buf.clear()
+    size = 0
     while True:
-        framing.feed(data, payload)
-        if framing.done or sum(map(len, payload)) > 65536:
+        used = framing.feed(data, payload)
+        size += used
+        if used < len(data):
+            conn.reusable = False
+        if framing.done:
             break
+        if size > limit:
+            raise HTTPError(f"engine answer larger than {limit} bytes")
         data = await conn.stream.read()
         if not data:
+            conn.reusable = False
             break
-    body = b"".join(payload)
+    return b"".join(payload)
+
+
+async def _error_message(conn: WireConnection, head: ResponseHead) -> str:
+    """The ``message`` of an engine's JSON error body (or the body itself)."""
+    body = await _read_body(conn, head, limit=65536)
     try:
         return str(json.loads(body)["message"])
     except (ValueError, KeyError, TypeError):

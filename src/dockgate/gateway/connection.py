@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from dockgate.access import operations
+from dockgate.access.audit import AuditUnavailable
+from dockgate.access.gatekeeper import Call, Caller, Refusal
+from dockgate.access.identity import Identity
 from dockgate.engines.container_query import BadParameter
 from dockgate.engines.errors import EngineError
 from dockgate.engines.wire import EngineWire, WireConnection
@@ -40,8 +47,7 @@ from dockgate.net.streams import ByteStream
 
 if TYPE_CHECKING:
     from dockgate.gateway.server import Gateway
-
-access_log = logging.getLogger("dockgate.access")
+    from dockgate.store.audit_records import Decision
 
 RAW_STREAM_TYPES = (b"application/vnd.docker.raw-stream", b"application/vnd.docker.multiplexed-stream")
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -53,7 +59,7 @@ class ClientGone(Exception):
 
 @dataclass
 class Exchange:
-    """What the access log records about one request."""
+    """What the access log and the audit trail record about one request."""
 
     method: str
     path: str
@@ -61,6 +67,15 @@ class Exchange:
     status: int = 0
     sent: int = 0
     received: int = 0
+    user: str | None = None
+    operation: str = "unknown"
+    decision: Decision = "allow"
+    rule: str = ""
+    audit_body: bytes | None = None  # a mutating call's body, for the (redacted) record
+    audit_id: int | None = None  # the record written before forwarding
+    kind: str | None = None  # "exec" or "attach" for a hijacked session
+    started: datetime | None = None
+    ended: datetime | None = None
 
 
 class ClientConnection:
@@ -69,6 +84,9 @@ class ClientConnection:
         self.gateway = gateway
         self.buf = bytearray()  # bytes from the client not yet handled (a pipelined request, a body)
         self.peer = _peer_name(stream)
+        self.caller = Caller(self.peer, cert_cn=_cert_cn(stream), peer_uid=_peer_uid(stream))
+        self.identity: Identity | None = None  # of the request in progress, for revocation checks
+        self.upstream: WireConnection | None = None
         self.busy = False  # inside a request: graceful shutdown lets it finish
         self._watcher: asyncio.Task[None] | None = None
         self._request_done = self._first_read_done = False
@@ -124,7 +142,14 @@ class ClientConnection:
         headers = [(b"Content-Type", b"application/json"), (b"Content-Length", str(len(payload)).encode()),
                    *(extra or []), *([(b"Connection", b"close")] if close else [])]
         exchange.status = status
-        exchange.sent += await self.write(response_bytes(status, REASONS.get(status, b""), headers) + payload)
+        head = response_bytes(status, REASONS.get(status, b""), headers)
+        exchange.sent += await self.write(head if exchange.method == "HEAD" else head + payload)
+
+    def abort(self) -> None:
+        """End the request in progress now (its caller's credentials were revoked)."""
+        if self.upstream is not None:
+            self.upstream.stream.close()
+        self.stream.close()
 
     # -- the loop -------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -166,13 +191,17 @@ class ClientConnection:
         try:
             if request.expects_continue and not body.done:
                 await self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return await self._route(request, body, method, raw_target, exchange)
+            return await self._route(request, body, raw_target, exchange)
         except HTTPError as exc:  # a body whose framing broke midway: nothing more can be read
             if exchange.status == 0:
+                exchange.decision, exchange.rule = "deny", "bad-request"
                 await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
             return False
         finally:
-            self.gateway.log_exchange(exchange, self.peer, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self.gateway.log_exchange(exchange, self.peer, seconds)
+            await self.gateway.audit_exchange(self.caller, exchange, seconds)
+            self.identity = None
 
     async def _answer(self, exchange: Exchange, request: RequestHead, body: Body, status: int,
                       message: object, extra: list[tuple[bytes, bytes]] | None = None) -> bool:
@@ -181,43 +210,110 @@ class ClientConnection:
         await self.skip_body(body)
         return True
 
-    async def _route(self, request: RequestHead, body: Body, method: str, raw_target: str,
-                     exchange: Exchange) -> bool:
+    async def _route(self, request: RequestHead, body: Body, raw_target: str, exchange: Exchange) -> bool:
         try:
             target = parse_target(raw_target)
         except TargetError as exc:
             location = [(b"Location", exc.location.encode())] if exc.location else []
+            exchange.decision, exchange.rule = ("allow", "") if exc.status == 301 else ("deny", "bad-request")
             return await self._answer(exchange, request, body, exc.status, {"message": exc.message}, location)
         exchange.path = target.path
+        host = exchange.host = target.host or self.gateway.default_host
+        gate = self.gateway.gatekeeper
+        call = Call(exchange.method, target.path, target.query, host, has_body=not body.done)
+        try:
+            identity = await gate.identify(replace(self.caller, authorization=request.get(b"authorization")))
+        except Refusal as refusal:
+            return await self._refused(exchange, request, body, refusal)
+        self.identity, exchange.user = identity, identity.user
         if target.listing:
-            if method not in ("GET", "HEAD"):
-                return await self._answer(exchange, request, body, 405,
-                                          {"message": "only GET is allowed on /hosts"})
-            return await self._answer(exchange, request, body, 200, await self.gateway.host_listing())
-        host = target.host or self.gateway.default_host
-        exchange.host = host
+            exchange.operation = "HostList"
+            if exchange.method not in ("GET", "HEAD"):
+                return await self._refused(exchange, request, body,
+                                           Refusal(405, "only GET is allowed on /hosts", "bad-request"))
+            listing = [h for h in await self.gateway.host_listing() if gate.may_see_host(identity, h["Name"])]
+            return await self._answer(exchange, request, body, 200, listing)
         wire = self.gateway.wires.get(host)
-        if wire is None:
-            known = ", ".join(self.gateway.wires) or "none"
-            return await self._answer(exchange, request, body, 404,
-                                      {"message": f"no such host: {host} (known: {known})"})
-        query = target.query
-        if is_container_list(method, target.path):
+        if wire is None or not gate.may_see_host(identity, host):
+            known = ", ".join(h for h in self.gateway.wires if gate.may_see_host(identity, h)) or "none"
+            return await self._refused(exchange, request, body,
+                                       Refusal(404, f"no such host: {host} (known: {known})", "no-host"))
+        try:
+            admission = await gate.admit(identity, call)
+        except Refusal as refusal:
+            exchange.operation = _operation_name(call)
+            return await self._refused(exchange, request, body, refusal)
+        except EngineError as exc:
+            return await self._answer(exchange, request, body, 502, {"message": str(exc)})
+        exchange.operation = admission.operation_name
+        query = admission.query
+        if is_container_list(exchange.method, target.path):
             try:
                 parsed = parse_container_list_query(query)
-                if parsed.references():
-                    parsed = await self.gateway.resolve_list_references(host, parsed)
-                query = urlencode(parsed.engine_params())
+                if parsed.needs_translation():
+                    if parsed.references():
+                        parsed = await self.gateway.resolve_list_references(host, parsed)
+                    query = urlencode(parsed.engine_params())
             except BadParameter as exc:
-                return await self._answer(exchange, request, body, 400, {"message": str(exc)})
+                return await self._refused(exchange, request, body, Refusal(400, str(exc), "bad-parameter"))
             except EngineError as exc:
                 return await self._answer(exchange, request, body, 502, {"message": str(exc)})
-        return await self._forward(request, body, target, query, wire, exchange)
+        checked = None
+        if admission.read_body is not None:
+            try:
+                data = await self._read_whole_body(request, body)
+                checked = await gate.police(admission, call, data)
+            except Refusal as refusal:
+                return await self._refused(exchange, request, body, refusal)
+            except EngineError as exc:
+                return await self._answer(exchange, request, body, 502, {"message": str(exc)})
+            exchange.audit_body = data
+        if exchange.method not in ("GET", "HEAD"):  # durable before anything changes, or refused
+            try:
+                exchange.audit_id = await self.gateway.audit_before(self.caller, exchange)
+            except AuditUnavailable as exc:
+                exchange.decision, exchange.rule = "deny", "audit-unavailable"
+                return await self._answer(exchange, request, body, 503, {"message": str(exc)})
+        return await self._forward(request, body, target, query, wire, exchange, checked)
+
+    async def _refused(self, exchange: Exchange, request: RequestHead, body: Body, refusal: Refusal) -> bool:
+        exchange.decision, exchange.rule = "deny", refusal.rule
+        extra = [(b"WWW-Authenticate", b'Bearer realm="dockgate"')] if refusal.status == 401 else []
+        if refusal.status == 413:  # the rest of an oversized body is not read: close instead
+            await self.send_json(exchange, 413, {"message": refusal.message}, close=True)
+            return False
+        message = {"message": refusal.message}
+        return await self._answer(exchange, request, body, refusal.status, message, extra)
+
+    async def _read_whole_body(self, request: RequestHead, body: Body) -> bytes:
+        """The request body, decoded from its framing, for the gatekeeper (which refuses it above
+        its size limit before it is all read)."""
+        gate = self.gateway.gatekeeper
+        length = request.get(b"content-length")
+        if length is not None and length.strip().isdigit():
+            gate.check_size(int(length))
+        payload: list[bytes] = []
+        size = 0
+        while not body.done:
+            if not self.buf and not await self._fill():
+                raise ClientGone()
+            before = len(payload)
+            used = body.feed(self.buf, payload)
+            del self.buf[:used]
+            size += sum(len(part) for part in payload[before:])
+            gate.check_size(size)
+        return b"".join(payload)
 
     # -- forwarding -----------------------------------------------------------------------------
     async def _forward(self, request: RequestHead, body: Body, target: Target, query: str, wire: EngineWire,
-                       exchange: Exchange) -> bool:
-        headers = forwardable(request.headers)
+                       exchange: Exchange, checked: bytes | None) -> bool:
+        """Send the request on (``checked``: the body the gatekeeper read and decided on, sent in
+        place of the client's) and relay the answer."""
+        headers = [(k, v) for k, v in forwardable(request.headers) if k.lower() != b"authorization"]
+        if checked is not None:
+            framing = (b"content-length", b"transfer-encoding")
+            headers = [(k, v) for k, v in headers if k.lower() not in framing]
+            headers.append((b"Content-Length", str(len(checked)).encode()))
         if request.get(b"host") is None:  # telnet and HTTP/1.0 clients may omit it; the engine needs one
             headers.append((b"Host", b"localhost"))
         upgrade = request.upgrade
@@ -226,7 +322,10 @@ class ClientConnection:
         upstream_target = (wire.endpoint.path_prefix + target.engine_target(query)).encode()
         head = request_bytes(request.method, upstream_target, headers)
         # Most requests have no body: the whole request goes in one write, no body pump needed.
-        first = await self._body_bytes(body) if self.buf and not body.done else b""
+        if checked is not None:
+            first = checked
+        else:
+            first = await self._body_bytes(body) if self.buf and not body.done else b""
         exchange.received += len(first)
         try:
             conn = await self._open(wire, head + first)
@@ -235,6 +334,7 @@ class ClientConnection:
             await self.skip_body(body)
             return True
 
+        self.upstream = conn
         self._request_done, self._first_read_done = body.done, False
         pump = None if body.done else asyncio.create_task(self._pump_request_body(conn, body, exchange))
         try:
@@ -263,6 +363,7 @@ class ClientConnection:
             conn.stream.close()
             raise
         finally:
+            self.upstream = None
             await self._stop_watching()
         wire.release(conn)
         return keep
@@ -381,7 +482,13 @@ class ClientConnection:
         if client_rest:
             conn.stream.write(client_rest)
             await conn.stream.drain()
-        up, down = await relay(self.stream, conn.stream)
+        exchange.kind = "exec" if exchange.operation == "ExecStart" else "attach" if \
+            exchange.operation.startswith("ContainerAttach") else "session"
+        exchange.started = datetime.now(UTC)
+        try:
+            up, down = await relay(self.stream, conn.stream)
+        finally:
+            exchange.ended = datetime.now(UTC)
         exchange.received += up + len(client_rest)
         exchange.sent += down + len(engine_rest)
         conn.stream.close()
@@ -401,6 +508,33 @@ def _is_raw_stream(response: ResponseHead) -> bool:
     content_type = response.get(b"content-type") or b""
     framed = response.get(b"content-length") is not None or response.get(b"transfer-encoding") is not None
     return content_type.startswith(RAW_STREAM_TYPES) and not framed
+
+
+def _operation_name(call: Call) -> str:
+    operation = operations.match(call.method, call.path)
+    return operation.name if operation else "unknown"
+
+
+def _cert_cn(stream: ByteStream) -> str | None:
+    """The subject CN of the client certificate the TLS handshake verified, if any."""
+    cert = stream.extra("peercert")
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+def _peer_uid(stream: ByteStream) -> int | None:
+    """The uid of a unix socket's peer (SO_PEERCRED); None over TCP."""
+    sock = stream.extra("socket")
+    if sock is None or sock.family != socket.AF_UNIX:
+        return None
+    try:
+        _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    except OSError:
+        return None
+    return int(uid)
 
 
 def _peer_name(stream: ByteStream) -> str:

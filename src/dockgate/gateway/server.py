@@ -8,18 +8,26 @@ import logging
 import os
 import ssl
 import stat
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dockgate.access.audit import DEFAULT_SECRET_PATTERNS, AuditLog, AuditRecord, AuditUnavailable
+from dockgate.access.body import DEFAULT_LIMIT
+from dockgate.access.engine_lookup import WireLookup
+from dockgate.access.gatekeeper import Caller, Gatekeeper
+from dockgate.access.identity import Authenticator
+from dockgate.access.policy_table import PolicyTable
+from dockgate.access.roles import Role
 from dockgate.config.hosts import HostBook
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import ContainerListQuery
 from dockgate.engines.endpoint import Endpoint, EndpointError
 from dockgate.engines.fleet import on_each
 from dockgate.engines.wire import EngineWire
-from dockgate.gateway.connection import ClientConnection, Exchange, access_log
+from dockgate.gateway.access_log import AccessLog
+from dockgate.gateway.connection import ClientConnection, Exchange
 from dockgate.net.streams import ByteStream, PlainStream, TLSStream
 
 log = logging.getLogger("dockgate.gateway")
@@ -94,12 +102,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class AccessSetup:
+    """What the gatekeeper needs besides the engines: who is who, roles, policy, the audit log."""
+
+    authenticator: Authenticator
+    roles: Mapping[str, Role]
+    policies: PolicyTable
+    audit: AuditLog
+    body_limit: int = DEFAULT_LIMIT
+    secret_patterns: Sequence[str] = DEFAULT_SECRET_PATTERNS
+
+
 @dataclass
 class Gateway:
     book: HostBook
     listen: ListenSpec
+    access: AccessSetup
     shutdown_grace: float = 10.0
+    revocation_interval: float = 2.0
     wires: dict[str, EngineWire] = field(init=False)
+    gatekeeper: Gatekeeper = field(init=False)
     default_host: str = field(init=False)
     _servers: list[asyncio.base_events.Server] = field(init=False, default_factory=list)
     _connections: dict[asyncio.Task[None], ClientConnection] = field(init=False, default_factory=dict)
@@ -112,9 +135,16 @@ class Gateway:
             except EndpointError as exc:
                 raise ListenerError(f"host {name}: {exc}") from exc
         self.default_host = self.book.default
+        self.audit = self.access.audit
+        self.gatekeeper = Gatekeeper(self.access.authenticator, self.access.roles, self.access.policies,
+                                     WireLookup(self.wires), body_limit=self.access.body_limit,
+                                     secret_patterns=self.access.secret_patterns)
+        self._revocation: asyncio.Task[None] | None = None
+        self.access_log = AccessLog()
 
     async def start(self) -> list[str]:
         """Start every listener; returns the addresses, as URLs a docker client takes."""
+        self._revocation = asyncio.get_running_loop().create_task(self._end_revoked_streams())
         warnings = self.listen.check()
         for warning in warnings:
             log.warning(warning)
@@ -191,13 +221,49 @@ class Gateway:
         async with EngineClient(self.book.endpoints[host]) as engine:
             return await engine.resolve_list_references(query)
 
+    # -- access -------------------------------------------------------------------------------
+    def _record(self, caller: Caller, exchange: Exchange) -> AuditRecord:
+        return self.gatekeeper.record(
+            caller, user=exchange.user, host=exchange.host, method=exchange.method, path=exchange.path,
+            operation=exchange.operation, decision=exchange.decision, rule=exchange.rule,
+            body=exchange.audit_body)
+
+    async def audit_before(self, caller: Caller, exchange: Exchange) -> int:
+        """The durable record of a mutating call, written before it is forwarded."""
+        return await self.audit.record(self._record(caller, exchange))
+
+    async def audit_exchange(self, caller: Caller, exchange: Exchange, seconds: float) -> None:
+        """Complete the record written before forwarding, or queue the record of a read or refusal."""
+        outcome = {"status": exchange.status or None, "duration_ms": round(seconds * 1000, 3),
+                   "bytes_in": exchange.received, "bytes_out": exchange.sent}
+        if exchange.audit_id is None:
+            self.audit.later(replace(self._record(caller, exchange), started=exchange.started,
+                                     ended=exchange.ended, kind=exchange.kind, **outcome))
+            return
+        try:
+            await self.audit.complete(exchange.audit_id, started=exchange.started, ended=exchange.ended,
+                                      **outcome)
+        except AuditUnavailable as exc:
+            log.error("could not complete audit record %d: %s", exchange.audit_id, exc)
+
+    async def _end_revoked_streams(self) -> None:
+        """Every few seconds, end the requests in progress (streams, sessions) of callers whose
+        token was revoked or expired or whose user was disabled since they started."""
+        while True:
+            await asyncio.sleep(self.revocation_interval)
+            for conn in list(self._connections.values()):
+                identity = conn.identity
+                if conn.busy and identity is not None and not await self.gatekeeper.still_valid(identity):
+                    log.info("ending a request of %s: credentials no longer valid", identity.user)
+                    conn.abort()
+
     def log_exchange(self, exchange: Exchange, peer: str, seconds: float) -> None:
-        access_log.info("client=%s host=%s method=%s path=%s status=%d bytes_in=%d bytes_out=%d ms=%.1f",
-                        peer, exchange.host, exchange.method, exchange.path, exchange.status,
-                        exchange.received, exchange.sent, seconds * 1000)
+        self.access_log.write(exchange, peer, seconds)
 
     async def close(self) -> None:
         """Stop accepting, give open requests and streams a bounded time, then end them."""
+        if self._revocation is not None:
+            self._revocation.cancel()
         for server in self._servers:
             server.close()
         for task, conn in list(self._connections.items()):
@@ -211,5 +277,7 @@ class Gateway:
             await asyncio.gather(*pending, return_exceptions=True)
         for wire in self.wires.values():
             wire.close()
+        await self.audit.flush()
+        self.access_log.flush()
         if self.listen.unix and self.listen.unix.exists():
             self.listen.unix.unlink()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,6 @@ from typing import Annotated
 import typer
 
 from dockgate.cli import output, session
-from dockgate.gateway.server import Gateway, ListenerError, ListenSpec, TLSServerFiles
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +32,10 @@ def serve(
 ) -> None:
     """Serve the Engine API: `DOCKER_HOST=tcp://127.0.0.1:6732 docker ps` then works, and
     `tcp://127.0.0.1:6732/hosts/NAME` addresses host NAME."""
+    # The gateway, the access layer and SQLAlchemy load only here, not with every dockgate command.
+    from dockgate.gateway.process import run_gateway
+    from dockgate.gateway.server import ListenerError, ListenSpec, TLSServerFiles
+    from dockgate.store.errors import StoreUnavailable
     settings = session.load_config().gateway
     cert = tls_cert or settings.tls_cert
     key = tls_key or settings.tls_key
@@ -49,22 +51,12 @@ def serve(
     if spec.unix is None and spec.tcp is None:
         raise typer.BadParameter("nothing to listen on: drop --no-tcp or --no-unix")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    gateway = Gateway(session.host_book(), spec, shutdown_grace=settings.shutdown_grace)
+    config = session.load_config()
     try:
-        asyncio.run(_run(gateway))
+        run_gateway(config, config.store.resolved_url(os.environ), session.host_book(), spec)
     except ListenerError as exc:
         output.error(str(exc))
         raise typer.Exit(2) from None
-
-
-async def _run(gateway: Gateway) -> None:
-    urls = await gateway.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
-    output.err_console.print(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
-    await stop.wait()
-    output.err_console.print("shutting down: no new connections, letting open requests finish")
-    await gateway.close()
+    except StoreUnavailable as exc:
+        output.error(str(exc))
+        raise typer.Exit(1) from None

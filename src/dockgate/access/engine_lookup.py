@@ -1,0 +1,35 @@
+"""The gatekeeper's questions to engines (whose labels does this container carry, which container
+does this exec run in), asked over the gateway's own pooled engine connections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from dockgate.engines.wire import EngineWire
+
+
+class WireLookup:
+    def __init__(self, wires: Mapping[str, EngineWire]) -> None:
+        self.wires = wires
+
+    async def container_labels(self, host: str, ref: str) -> Mapping[str, str] | None:
+        status, body = await self._get(host, f"/containers/{quote(ref, safe='')}/json")
+        if status != 200 or not isinstance(body, dict):
+            return None
+        labels = (body.get("Config") or {}).get("Labels") or {}
+        return labels if isinstance(labels, dict) else {}
+
+    async def exec_container(self, host: str, exec_id: str) -> str | None:
+        status, body = await self._get(host, f"/exec/{quote(exec_id, safe='')}/json")
+        if status != 200 or not isinstance(body, dict):
+            return None
+        container = body.get("ContainerID")
+        return container if isinstance(container, str) else None
+
+    async def _get(self, host: str, target: str) -> tuple[int, object]:
+        """Raises EngineError when the engine cannot answer: that is a 502, not a "no such"."""
+        wire = self.wires.get(host)
+        if wire is None:
+            return 404, None
+        return await wire.get_json(target)
