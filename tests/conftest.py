@@ -318,3 +318,57 @@ def ssh_engine(tmp_path_factory, engine1):
     yield f"ssh://root@127.0.0.1:{port}", home
     server.terminate()
     server.wait(timeout=10)
+
+
+@dataclass
+class Person:
+    """A gateway user with a token, and the stock clients set up to act as them."""
+
+    name: str
+    token: str
+    docker_config: Path  # $DOCKER_CONFIG with HttpHeaders, as `dockgate login` writes it
+    gateway: GatewayProcess
+
+    @property
+    def header(self) -> bytes:
+        return f"Authorization: Bearer {self.token}\r\n".encode()
+
+    def docker(self, *args: str, host: str | None = None, input: str | None = None,
+               timeout: float = 120) -> Result:
+        """The stock docker CLI as this person, through the gateway."""
+        return self.gateway.docker(*args, host=host, input=input, timeout=timeout,
+                                   env={"DOCKER_CONFIG": str(self.docker_config)})
+
+    def py(self, host: str | None = None) -> docker.DockerClient:
+        """docker-py as this person (the token also on attach_socket's raw requests)."""
+        url = self.gateway.tcp.replace("tcp://", "http://") + (f"/hosts/{host}" if host else "")
+        client = docker.DockerClient(base_url=url, version="1.41")
+        client.api.headers["Authorization"] = f"Bearer {self.token}"
+        return client
+
+
+# name -> dockgate users add arguments. The session's admin ("tester") is the gateway fixture's.
+PEOPLE = {
+    "olga": ["--grant", "operator@test1"],  # operator on test1 only
+    "vic": ["--grant", "viewer@test1", "--grant", "viewer@test2"],  # read-only on both
+    "pat": ["--grant", "operator@test1:team=payments"],  # operator for payments' containers only
+    "nora": [],  # a user without any grant
+}
+
+
+@pytest.fixture(scope="session")
+def people(cli_env, gateway, tmp_path_factory) -> dict[str, Person]:
+    """Users of the session gateway, made with the real commands, each with a token and a docker config."""
+    folder = tmp_path_factory.mktemp("people")
+    made = {}
+    for name, args in PEOPLE.items():
+        for argv in (["users", "add", name, *args], ["tokens", "create", "--user", name]):
+            proc = subprocess.run([sys.executable, "-m", "dockgate", *argv], capture_output=True, text=True,
+                                  env=cli_env, timeout=60)
+            assert proc.returncode == 0, proc.stderr
+        token = proc.stdout.strip()
+        config = folder / name
+        config.mkdir()
+        (config / "config.json").write_text(json.dumps({"HttpHeaders": {"Authorization": f"Bearer {token}"}}))
+        made[name] = Person(name, token, config, gateway)
+    return made

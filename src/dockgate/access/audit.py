@@ -96,28 +96,51 @@ class AuditLog:
         self.timeout = timeout
         self.batch_delay = batch_delay
         self._pending: list[AuditRecord] = []
+        self._outcomes: list[dict[str, Any]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     def later(self, rec: AuditRecord) -> None:
         """Queue ``rec`` (a read's, or a refusal's) for the next batch: one transaction per batch
         instead of a disk sync per request keeps reads as fast as without an audit trail."""
         self._pending.append(rec)
+        self._schedule()
+
+    def complete_later(self, record_id: int, **outcome: Any) -> None:
+        """Queue the outcome of a record written before forwarding (see :meth:`complete`): the
+        record that matters, that the call happened, is already on disk."""
+        self._outcomes.append({"id": record_id, **outcome})
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.batch_delay)
-        await self.flush()
+        """One batch per ``batch_delay`` at most: what arrives while a batch is written waits for
+        the next one, so a busy gateway writes a few large batches, not many small ones."""
+        while self._pending or self._outcomes:
+            await asyncio.sleep(self.batch_delay)
+            await self._write_batch()
 
     async def flush(self) -> None:
+        """Write everything queued now (at shutdown)."""
+        while self._pending or self._outcomes:
+            await self._write_batch()
+
+    async def _write_batch(self) -> None:
         """Write what is queued; a store that fails loses the batch, logged, since reads go on."""
-        while self._pending:
+        if self._pending or self._outcomes:
             batch, self._pending = self._pending, []
+            outcomes, self._outcomes = self._outcomes, []
             try:
                 async with asyncio.timeout(self.timeout):
-                    await audit_records.insert_records(self.store, batch)
+                    if batch:
+                        await audit_records.insert_records(self.store, batch)
+                    if outcomes:
+                        await audit_records.complete_records(self.store, outcomes)
             except DATABASE_ERRORS as exc:
-                log.error("%s; %d audit records of reads lost", self._unavailable(exc), len(batch))
+                log.error("%s; %d audit records and %d outcomes lost", self._unavailable(exc), len(batch),
+                          len(outcomes))
 
     async def record(self, rec: AuditRecord) -> int:
         """Write ``rec`` durably and return its id; :class:`AuditUnavailable` if it cannot be."""

@@ -36,7 +36,7 @@ from dockgate.access.body import (
     fold_name,
     parse_body,
 )
-from dockgate.access.identity import AuthenticationFailed, Authenticator, Identity
+from dockgate.access.identity import AuthenticationFailed, Identity
 from dockgate.access.operations import Operation
 from dockgate.access.policy import BodyKind, PolicySettings, body_kind, evaluate
 from dockgate.access.policy_table import PolicyTable
@@ -48,6 +48,9 @@ ROOT_USER = "root"
 # Operations that show every container of a host at once: no way to narrow them to a scope.
 UNSCOPABLE = frozenset({"SystemDataUsage", "ContainerPrune"})
 SCOPED_LISTS = frozenset({"ContainerList", "SystemEvents"})
+# Operations that open an exec or attach session: their records say so even when written before
+# forwarding (the stream's start, end and bytes are added when it ends).
+SESSION_KINDS = {"ExecStart": "exec", "ContainerAttach": "attach", "ContainerAttachWebsocket": "attach"}
 
 
 class Refusal(Exception):
@@ -109,8 +112,17 @@ class EngineLookup(Protocol):
         ...
 
 
+class Credentials(Protocol):
+    """Who a token or certificate belongs to (identity.Authenticator)."""
+
+    async def authenticate(self, authorization: bytes | None,
+                           peer_cert_subject_cn: str | None) -> Identity | None: ...
+
+    async def still_valid(self, identity: Identity) -> bool: ...
+
+
 class Gatekeeper:
-    def __init__(self, authenticator: Authenticator, roles: Mapping[str, Role], policies: PolicyTable,
+    def __init__(self, authenticator: Credentials, roles: Mapping[str, Role], policies: PolicyTable,
                  lookup: EngineLookup, *, body_limit: int = DEFAULT_LIMIT,
                  secret_patterns: Sequence[str] = DEFAULT_SECRET_PATTERNS) -> None:
         self.authenticator = authenticator
@@ -136,13 +148,19 @@ class Gatekeeper:
         operation = operations.match(call.method, call.path)
         if identity.is_admin:
             admission = Admission(identity, operation, "admin", {}, None, call.query)
-            if operation is not None and operation.name == "ContainerCreate":
-                admission.read_body = "object"  # for the owner label
+            kind = body_kind(operation.name) if operation is not None else None
+            if call.method not in ("GET", "HEAD") and kind in ("object", "array"):
+                admission.read_body = kind  # for the audit record (and a create's owner label)
             return admission
         role, scope = self._grant(identity, call, operation)
         policy = self.policies.settings(role.name, call.host)
         admission = Admission(identity, operation, role.name, scope, policy, call.query)
-        assert operation is not None  # only admins' roles allow unmatched routes
+        if operation is None:  # a custom role that includes admin's unmatched routes
+            if scope:
+                raise Refusal(403, f"{call.method} {call.path} is not an Engine API operation dockgate "
+                              "knows: it cannot be narrowed to a label scope", "unknown-route")
+            admission.policy = None  # no body policy knows such a route: trusted as the role says
+            return admission
         if scope:
             await self._check_scope(operation, call, scope)
             if operation.name in SCOPED_LISTS:
@@ -160,6 +178,9 @@ class Gatekeeper:
     async def police(self, admission: Admission, call: Call, body: bytes) -> bytes:
         """Decide on the whole body; returns the bytes to forward (the checked body, or the same
         body with the owner label added to a container create)."""
+        creating = admission.operation is not None and admission.operation.name == "ContainerCreate"
+        if admission.policy is None and not creating:
+            return body  # an admin's body, read for the audit record only
         expect = {"object": "object", "array": "array"}.get(admission.read_body or "", "any")
         try:
             parsed = parse_body(body, expect=expect, limit=self.body_limit) if body else None
@@ -167,7 +188,6 @@ class Gatekeeper:
             raise Refusal(exc.status, str(exc), "body") from None
         if admission.policy is not None:
             await self._apply_policy(admission, call, parsed)
-        creating = admission.operation is not None and admission.operation.name == "ContainerCreate"
         if creating and isinstance(parsed, GoObject):
             return _with_labels(parsed, {**admission.scope, OWNER_LABEL: admission.identity.user})
         return body
@@ -188,13 +208,14 @@ class Gatekeeper:
 
     def record(self, caller: Caller, *, user: str | None, host: str | None, method: str, path: str,
                operation: str, decision: Decision, rule: str = "", body: bytes | None = None,
-               ) -> AuditRecord:
-        """The audit record of a call; the body (mutating calls only) with its secrets taken out."""
+               **outcome: Any) -> AuditRecord:
+        """The audit record of a call; the body (mutating calls only) with its secrets taken out.
+        ``outcome``: status, duration and bytes, when known."""
         redacted = redact_body(operation, body, self.secret_patterns) \
             if body and method not in ("GET", "HEAD") else None
         return AuditRecord(time=datetime.now(UTC), user=user, source=caller.source, host=host,
                            method=method, path=path, operation=operation, decision=decision, rule=rule,
-                           body=redacted)
+                           body=redacted, **outcome)
 
     # -- steps ----------------------------------------------------------------------------------
     def _grant(self, identity: Identity, call: Call,

@@ -9,11 +9,11 @@ import os
 import ssl
 import stat
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockgate.access.audit import DEFAULT_SECRET_PATTERNS, AuditLog, AuditRecord, AuditUnavailable
+from dockgate.access.audit import DEFAULT_SECRET_PATTERNS, AuditLog, AuditRecord
 from dockgate.access.body import DEFAULT_LIMIT
 from dockgate.access.engine_lookup import WireLookup
 from dockgate.access.gatekeeper import Caller, Gatekeeper
@@ -222,11 +222,11 @@ class Gateway:
             return await engine.resolve_list_references(query)
 
     # -- access -------------------------------------------------------------------------------
-    def _record(self, caller: Caller, exchange: Exchange) -> AuditRecord:
+    def _record(self, caller: Caller, exchange: Exchange, **outcome: Any) -> AuditRecord:
         return self.gatekeeper.record(
             caller, user=exchange.user, host=exchange.host, method=exchange.method, path=exchange.path,
             operation=exchange.operation, decision=exchange.decision, rule=exchange.rule,
-            body=exchange.audit_body)
+            body=exchange.audit_body, **outcome)
 
     async def audit_before(self, caller: Caller, exchange: Exchange) -> int:
         """The durable record of a mutating call, written before it is forwarded."""
@@ -235,16 +235,12 @@ class Gateway:
     async def audit_exchange(self, caller: Caller, exchange: Exchange, seconds: float) -> None:
         """Complete the record written before forwarding, or queue the record of a read or refusal."""
         outcome = {"status": exchange.status or None, "duration_ms": round(seconds * 1000, 3),
-                   "bytes_in": exchange.received, "bytes_out": exchange.sent}
+                   "bytes_in": exchange.received, "bytes_out": exchange.sent,
+                   "kind": exchange.kind, "started": exchange.started, "ended": exchange.ended}
         if exchange.audit_id is None:
-            self.audit.later(replace(self._record(caller, exchange), started=exchange.started,
-                                     ended=exchange.ended, kind=exchange.kind, **outcome))
-            return
-        try:
-            await self.audit.complete(exchange.audit_id, started=exchange.started, ended=exchange.ended,
-                                      **outcome)
-        except AuditUnavailable as exc:
-            log.error("could not complete audit record %d: %s", exchange.audit_id, exc)
+            self.audit.later(self._record(caller, exchange, **outcome))
+        else:
+            self.audit.complete_later(exchange.audit_id, **outcome)
 
     async def _end_revoked_streams(self) -> None:
         """Every few seconds, end the requests in progress (streams, sessions) of callers whose

@@ -11,7 +11,7 @@ connection's end) so that bytes after a body stay with the next message.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httptools
 
@@ -51,6 +51,11 @@ def header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
+def _index(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Header names in lower case to their first value: every lookup of a head is then one step."""
+    return {k.lower(): v for k, v in reversed(headers)}
+
+
 def _tokens(value: bytes | None) -> set[bytes]:
     return {t.strip().lower() for t in value.split(b",")} if value else set()
 
@@ -61,9 +66,14 @@ class RequestHead:
     target: bytes
     version: bytes  # b"1.1" or b"1.0"
     headers: list[tuple[bytes, bytes]]
+    _index: dict[bytes, bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index = _index(self.headers)
 
     def get(self, name: bytes) -> bytes | None:
-        return header(self.headers, name)
+        """The first value of header ``name`` (lower case)."""
+        return self._index.get(name)
 
     @property
     def keep_alive(self) -> bool:
@@ -90,9 +100,13 @@ class ResponseHead:
     status: int
     reason: bytes
     headers: list[tuple[bytes, bytes]]
+    _index: dict[bytes, bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index = _index(self.headers)
 
     def get(self, name: bytes) -> bytes | None:
-        return header(self.headers, name)
+        return self._index.get(name)
 
     @property
     def keep_alive(self) -> bool:
@@ -121,7 +135,7 @@ class _Collector:
 
 
 def _parse(parser_type: type, head: bytes, what: str) -> tuple[_Collector, httptools.HttpRequestParser]:
-    if b"\n" in head and (b"\r\n" not in head or _BARE_LF.search(head)):
+    if head.count(b"\n") != head.count(b"\r\n"):  # some line ends with a bare newline
         head = _BARE_LF.sub(b"\r\n", head)
     collector = _Collector()
     parser = parser_type(collector)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 
 from dockgate.store import models
 from dockgate.store.database import Store
@@ -75,6 +75,21 @@ async def insert_records(store: Store, records: list[AuditRecord]) -> None:
     async with store.session() as session:  # one executemany: no ORM objects for a batch of reads
         await session.execute(insert(models.AuditEntry), rows)
         await session.commit()
+
+
+async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> None:
+    """Fill in several records' outcomes (``id`` plus the fields of :func:`complete_record`) at once."""
+    column = models.AuditEntry
+    statement = update(column).where(column.id == bindparam("record_id")).values(
+        **{name: bindparam(name) for name in _OUTCOME})
+    rows = [{"record_id": o["id"], **{name: o.get(name) for name in _OUTCOME}} for o in outcomes]
+    async with store.session() as session:
+        connection = await session.connection()
+        await connection.execute(statement, rows)
+        await session.commit()
+
+
+_OUTCOME = ("status", "duration_ms", "bytes_in", "bytes_out", "kind", "started", "ended")
 
 
 async def complete_record(store: Store, record_id: int, *, status: int | None, duration_ms: float,

@@ -17,6 +17,7 @@ from dockgate.cli.commands import (
     login,
     logs,
     networks,
+    policy,
     ps,
     pull,
     serve,
@@ -29,7 +30,7 @@ from dockgate.cli.commands import (
 )
 
 MODULES = (hosts, ps, create, lifecycle, inspect, top, logs, exec, stats, events, pull, images,
-           networks, volumes, api, serve, users, tokens, login, audit, tls)
+           networks, volumes, api, serve, users, tokens, login, audit, policy, tls)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dockgate.cli import output
+from dockgate.cli import output, session
 from dockgate.cli.store_session import with_store
+from dockgate.engines.errors import BadParameter
 
 if TYPE_CHECKING:
+    from dockgate.access.identity import Grant
     from dockgate.store.database import Store
     from dockgate.store.users import UserRow
 
@@ -44,7 +46,7 @@ def add(
     from dockgate.store import users as user_store
 
     validate_user_name(name)
-    parsed = [parse_grant(g) for g in grants or ()]
+    parsed = [_known_role(parse_grant(g)) for g in grants or ()]
     if admin:
         parsed.append(Grant(ALL_HOSTS, ADMIN_ROLE))
 
@@ -94,13 +96,21 @@ def enable(name: NameArg) -> None:
     _set_disabled(name, False)
 
 
+def _known_role(grant: Grant) -> Grant:
+    """A grant must name a built-in role or one of the configuration's ``[roles]``."""
+    roles = session.load_config().resolved_roles()
+    if grant.role not in roles:
+        raise BadParameter("grant", f"unknown role {grant.role!r} (roles: {', '.join(sorted(roles))})")
+    return grant
+
+
 @users_app.command("grant")
 def grant(name: NameArg, spec: GrantArg) -> None:
     """Give a user a role on a host (replacing the role they had on that host and label scope)."""
     from dockgate.access.identity import parse_grant
     from dockgate.store import users as user_store
 
-    parsed = parse_grant(spec)
+    parsed = _known_role(parse_grant(spec))
 
     async def work(store: Store) -> UserRow:
         return await user_store.set_grant(store, name, parsed)
