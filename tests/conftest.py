@@ -343,6 +343,9 @@ class Person:
         """docker-py as this person (the token also on attach_socket's raw requests)."""
         url = self.gateway.tcp.replace("tcp://", "http://") + (f"/hosts/{host}" if host else "")
         client = docker.DockerClient(base_url=url, version="1.41")
+        # docker-py adds the HttpHeaders of $DOCKER_CONFIG (the session admin's) to its own calls, over
+        # its session headers: this person's token goes in both places.
+        client.api._general_configs["HttpHeaders"] = {"Authorization": f"Bearer {self.token}"}
         client.api.headers["Authorization"] = f"Bearer {self.token}"
         return client
 

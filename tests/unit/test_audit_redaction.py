@@ -83,3 +83,16 @@ def test_record_json_embeds_the_body_as_json():
     assert data["time"] == "2024-01-02T03:04:05+00:00"
     assert data["body"] == {"Env": ["A=***"]}
     assert data["started"] is None
+
+
+def test_a_lone_surrogate_is_kept_as_an_escape_so_the_record_can_be_written():
+    text = redact_body("ContainerCreate", b'{"Image": "busybox", "Cmd": ["\\ud800"]}')
+    assert text is not None and "\\ud800" in text
+    text.encode("utf-8")  # what the store does with it
+
+
+@pytest.mark.parametrize("depth", [990, 5000])
+def test_a_body_nested_too_deeply_does_not_break_the_record(depth):
+    deep = b'{"a":' * depth + b"1" + b"}" * depth
+    result = redact_body("ContainerCreate", deep)  # no RecursionError escapes
+    assert result is None or "nested too deeply" in result

@@ -40,7 +40,7 @@ def test_non_canonical_paths_redirect(raw, location):
     assert info.value.status == 301 and info.value.location == location
 
 
-@pytest.mark.parametrize("raw", ["containers/json", "/v1.41/a%00b"])
+@pytest.mark.parametrize("raw", ["containers/json", "/v1.41/a%00b", "/v1.41/containers/create%ff"])
 def test_invalid_targets(raw):
     with pytest.raises(TargetError) as info:
         parse_target(raw)

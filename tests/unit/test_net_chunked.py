@@ -37,3 +37,9 @@ def test_no_trailers_and_many_small_chunks():
 def test_invalid_sizes(body):
     with pytest.raises(ChunkedError):
         ChunkedScanner().feed(body)
+
+
+@pytest.mark.parametrize("size", [b"0x5", b"+5", b"-5", b"5_0", b" ", b"1" * 17])
+def test_chunk_sizes_are_plain_hex_as_go_reads_them(size):
+    with pytest.raises(ChunkedError):
+        ChunkedScanner().feed(size + b"\r\nhello\r\n0\r\n\r\n")

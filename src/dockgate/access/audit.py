@@ -52,7 +52,7 @@ def redact_body(operation: str, body: bytes,
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
     def secret(name: str) -> bool:
@@ -78,13 +78,17 @@ def redact_body(operation: str, body: bytes,
                 out[key] = walk(item)
         return out
 
-    if operation == "PluginSet" and isinstance(data, list):
-        redacted = env(data)  # the body is a list of NAME=value settings
-    else:
-        redacted = walk(data)
-        if operation.startswith("Secret") and isinstance(redacted, dict):
-            redacted = {k: REDACTED if k.lower() == "data" else v for k, v in redacted.items()}
-    return json.dumps(redacted, separators=(",", ":"), ensure_ascii=False)
+    try:
+        if operation == "PluginSet" and isinstance(data, list):
+            redacted: Any = env(data)  # the body is a list of NAME=value settings
+        else:
+            redacted = walk(data)
+    except RecursionError:  # nested deeper than anything the engine takes: say so, keep the record
+        return json.dumps({"dockgate": "body not recorded: nested too deeply"})
+    if operation.startswith("Secret") and isinstance(redacted, dict):
+        redacted = {k: REDACTED if k.lower() == "data" else v for k, v in redacted.items()}
+    # ASCII escapes: a lone surrogate (\ud800) in a body must not make the record unwritable.
+    return json.dumps(redacted, separators=(",", ":"), ensure_ascii=True)
 
 
 class AuditLog:
@@ -138,7 +142,7 @@ class AuditLog:
                         await audit_records.insert_records(self.store, batch)
                     if outcomes:
                         await audit_records.complete_records(self.store, outcomes)
-            except DATABASE_ERRORS as exc:
+            except (*DATABASE_ERRORS, ValueError) as exc:
                 log.error("%s; %d audit records and %d outcomes lost", self._unavailable(exc), len(batch),
                           len(outcomes))
 

@@ -4,21 +4,28 @@ does this exec run in), asked over the gateway's own pooled engine connections."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from dockgate.engines.wire import EngineWire
+
+
+def labels_of(container: Mapping[str, Any]) -> Mapping[str, str]:
+    labels = (container.get("Config") or {}).get("Labels") or {}
+    return labels if isinstance(labels, dict) else {}
 
 
 class WireLookup:
     def __init__(self, wires: Mapping[str, EngineWire]) -> None:
         self.wires = wires
 
-    async def container_labels(self, host: str, ref: str) -> Mapping[str, str] | None:
+    async def container(self, host: str, ref: str) -> Mapping[str, Any] | None:
         status, body = await self._get(host, f"/containers/{quote(ref, safe='')}/json")
-        if status != 200 or not isinstance(body, dict):
-            return None
-        labels = (body.get("Config") or {}).get("Labels") or {}
-        return labels if isinstance(labels, dict) else {}
+        return body if status == 200 and isinstance(body, dict) else None
+
+    async def container_labels(self, host: str, ref: str) -> Mapping[str, str] | None:
+        found = await self.container(host, ref)
+        return labels_of(found) if found is not None else None
 
     async def exec_container(self, host: str, exec_id: str) -> str | None:
         status, body = await self._get(host, f"/exec/{quote(exec_id, safe='')}/json")

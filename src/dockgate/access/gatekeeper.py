@@ -36,9 +36,10 @@ from dockgate.access.body import (
     fold_name,
     parse_body,
 )
+from dockgate.access.engine_lookup import labels_of
 from dockgate.access.identity import AuthenticationFailed, Identity
 from dockgate.access.operations import Operation
-from dockgate.access.policy import BodyKind, PolicySettings, body_kind, evaluate
+from dockgate.access.policy import ENTERING, BodyKind, PolicySettings, body_kind, evaluate, inherited_access
 from dockgate.access.policy_table import PolicyTable
 from dockgate.access.roles import Role
 from dockgate.access.scope import OWNER_LABEL, ScopeError, in_scope, with_label_filters
@@ -48,9 +49,8 @@ ROOT_USER = "root"
 # Operations that show every container of a host at once: no way to narrow them to a scope.
 UNSCOPABLE = frozenset({"SystemDataUsage", "ContainerPrune"})
 SCOPED_LISTS = frozenset({"ContainerList", "SystemEvents"})
-# Operations that open an exec or attach session: their records say so even when written before
-# forwarding (the stream's start, end and bytes are added when it ends).
-SESSION_KINDS = {"ExecStart": "exec", "ContainerAttach": "attach", "ContainerAttachWebsocket": "attach"}
+# Body fields that give a new container another's namespaces or volumes (not Links, not a commit).
+SHARING = ("networkmode", "pidmode", "ipcmode", "utsmode", "usernsmode", "cgroupnsmode", "volumesfrom")
 
 
 class Refusal(Exception):
@@ -103,8 +103,13 @@ class Admission:
 class EngineLookup(Protocol):
     """What the gatekeeper must ask an engine to decide on a scope."""
 
+    async def container(self, host: str, ref: str) -> Mapping[str, Any] | None:
+        """The engine's inspect answer for container ``ref`` (id, name or id prefix); None when
+        there is none."""
+        ...
+
     async def container_labels(self, host: str, ref: str) -> Mapping[str, str] | None:
-        """The labels of container ``ref`` (id, name or id prefix); None when there is none."""
+        """The labels of container ``ref``; None when there is none."""
         ...
 
     async def exec_container(self, host: str, exec_id: str) -> str | None:
@@ -168,6 +173,8 @@ class Gatekeeper:
                     admission.query = with_label_filters(call.query, scope)
                 except ScopeError as exc:
                     raise Refusal(400, str(exc), "bad-request") from None
+        if operation.name in ENTERING and policy is not None:
+            await self._check_entering(operation, call, policy)
         kind = body_kind(operation.name)
         if kind in ("object", "array") or (call.has_body and kind == "none"):
             admission.read_body = kind if kind != "none" else "none"
@@ -261,6 +268,21 @@ class Gatekeeper:
             if labels is None or not in_scope(labels, scope):
                 raise Refusal(404, f"No such exec instance: {resource}", "scope")
 
+    async def _check_entering(self, operation: Operation, call: Call, policy: PolicySettings) -> None:
+        """exec, attach and copy reach whatever the container reaches: one with host access
+        (privileged, host namespaces, bind mounts...) is the host, created by someone allowed to."""
+        resource = operation.resource
+        if resource is None:
+            return
+        ref = await self.lookup.exec_container(call.host, resource) \
+            if operation.resource_kind == "exec" else resource
+        container = await self.lookup.container(call.host, ref) if ref else None
+        if container is None:
+            return  # the engine answers its own 404
+        denial = inherited_access(container, f"{operation.name} into {resource}", policy)
+        if denial is not None:
+            raise Refusal(403, denial.message, denial.rule)
+
     async def _apply_policy(self, admission: Admission, call: Call, parsed: Any) -> None:
         assert admission.operation is not None and admission.policy is not None
         query = parse_qs(call.query, keep_blank_values=True)
@@ -271,10 +293,14 @@ class Gatekeeper:
         if result.denial is not None:
             raise Refusal(403, result.denial.message, result.denial.rule)
         for where, ref in result.container_refs:
-            labels = await self.lookup.container_labels(call.host, ref)
-            if labels is None or not in_scope(labels, admission.scope):
+            container = await self.lookup.container(call.host, ref)
+            if container is None or not in_scope(labels_of(container), admission.scope):
                 raise Refusal(403, f'policy rule "container-scope" denies {where}: no container {ref} '
                               "in your scope", "container-scope")
+            if where.rpartition(".")[2].lower().startswith(SHARING):  # namespaces or volumes of another
+                denial = inherited_access(container, f"{where}={ref}", admission.policy)
+                if denial is not None:
+                    raise Refusal(403, denial.message, denial.rule)
 
 
 def _with_labels(body: GoObject, labels: Mapping[str, str]) -> bytes:

@@ -684,3 +684,52 @@ def evaluate(operation: str, body: Any, query: Mapping[str, list[str]],
     except _Denied as denied:
         return PolicyResult(denied.denial, check.refs)
     return PolicyResult(None, check.refs)
+
+
+# Operations that put the caller inside a container, or its files in the caller's hands: through a
+# container with host access they reach the host as surely as creating one would.
+ENTERING = frozenset({"ContainerExec", "ExecStart", "ContainerAttach", "ContainerAttachWebsocket",
+                      "ContainerArchive", "ContainerArchiveInfo", "PutContainerArchive"})
+
+
+def inherited_access(container: Mapping[str, Any], what: str, settings: PolicySettings) -> Denial | None:
+    """Whether entering an existing container (an :data:`ENTERING` operation) or sharing from it
+    (the container named in a ``container:<ref>`` namespace or ``VolumesFrom``, as reported in
+    :attr:`PolicyResult.container_refs`) reaches the host in a way ``settings`` do not allow.
+
+    ``container`` is the engine's inspect answer for it; ``what`` names the request in the denial
+    ("exec into web", "HostConfig.PidMode container:web"). The rules of a create, read from what the
+    engine reports: privileged, host namespaces, bind mounts outside the allowed prefixes,
+    capabilities beyond the defaults, devices, unconfined security options and unmasked /proc
+    paths. Not the cgroup namespace (cgroup v1 engines put every container in the host's), nor named
+    volumes (whose local options are the volume's, not in this answer).
+    """
+    host = container.get("HostConfig") or {}
+    check = _Check(settings)
+    try:
+        if host.get("Privileged") and not settings.allow_privileged:
+            check.deny("no-privileged", what, "the container is privileged")
+        for name in ("NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode"):
+            if _text(host.get(name)).lower() == "host" and not settings.allow_host_namespaces:
+                check.deny("no-host-namespaces", what, f"the container uses the host's ({name}=host)")
+        for mount in container.get("Mounts") or []:
+            source = _text(mount.get("Source"))
+            if _text(mount.get("Type")).lower() == "bind" and not _host_path_allowed(
+                    source, settings.allow_bind_mounts):
+                check.deny("no-bind-mounts", what, f"the container binds host path {source!r}")
+        allowed = settings.allow_capabilities
+        for name in _strings(host.get("CapAdd")):
+            capability = _normalise_capability(name)
+            if capability not in DEFAULT_CAPABILITIES and "ALL" not in allowed and capability not in allowed:
+                check.deny("no-added-capabilities", what, f"the container has capability {name}")
+        for name in ("Devices", "DeviceRequests", "DeviceCgroupRules"):
+            if _set(host.get(name)) and not settings.allow_devices:
+                check.deny("no-devices", what, f"the container has host devices ({name})")
+        for option in _strings(host.get("SecurityOpt")):
+            _security_opt(check, what, option)
+        for name in ("MaskedPaths", "ReadonlyPaths"):
+            if host.get(name) == [] and not settings.allow_unconfined:
+                check.deny("no-unconfined", what, f"the container's /proc and /sys are unprotected ({name})")
+    except _Denied as denied:
+        return denied.denial
+    return None

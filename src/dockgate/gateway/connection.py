@@ -155,6 +155,7 @@ class ClientConnection:
     async def run(self) -> None:
         try:
             while True:
+                raw = None
                 try:
                     raw = await self._read_head()
                     if raw is None:
@@ -162,7 +163,7 @@ class ClientConnection:
                     request = parse_request_head(raw)
                     body = request_body(request)
                 except HTTPError as exc:
-                    await self._refuse(exc)
+                    await self._refuse(exc, raw or bytes(self.buf[:200]))
                     return
                 self.busy = True
                 keep = await self.handle(request, body)
@@ -176,11 +177,16 @@ class ClientConnection:
         finally:
             self.stream.close()
 
-    async def _refuse(self, exc: HTTPError) -> None:
-        """A request we cannot frame: answer and close, since where the next one starts is unknown."""
-        exchange = Exchange("-", "-")
+    async def _refuse(self, exc: HTTPError, raw: bytes) -> None:
+        """A request we cannot frame: answer and close, since where the next one starts is unknown.
+        Its record names what its first line seemed to ask, for whoever looks into it."""
+        words = raw.split(b"\n", 1)[0].split()
+        method = words[0][:16].decode("latin-1") if words else "-"
+        path = words[1].split(b"?", 1)[0][:256].decode("latin-1") if len(words) > 1 else "-"
+        exchange = Exchange(method, path, decision="deny", rule="bad-request")
         await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
         self.gateway.log_exchange(exchange, self.peer, 0.0)
+        await self.gateway.audit_exchange(self.caller, exchange, 0.0)
 
     async def handle(self, request: RequestHead, body: Body) -> bool:
         """Answer one request; False when the connection cannot carry another."""
@@ -221,6 +227,7 @@ class ClientConnection:
         host = exchange.host = target.host or self.gateway.default_host
         gate = self.gateway.gatekeeper
         call = Call(exchange.method, target.path, target.query, host, has_body=not body.done)
+        exchange.operation = _operation_name(call)  # refusals before admission are recorded with it too
         try:
             identity = await gate.identify(replace(self.caller, authorization=request.get(b"authorization")))
         except Refusal as refusal:
@@ -234,14 +241,13 @@ class ClientConnection:
             listing = [h for h in await self.gateway.host_listing() if gate.may_see_host(identity, h["Name"])]
             return await self._answer(exchange, request, body, 200, listing)
         wire = self.gateway.wires.get(host)
-        if wire is None or not gate.may_see_host(identity, host):
+        if wire is None:  # a host the user holds no grant on is the gatekeeper's 403, naming the user
             known = ", ".join(h for h in self.gateway.wires if gate.may_see_host(identity, h)) or "none"
             return await self._refused(exchange, request, body,
                                        Refusal(404, f"no such host: {host} (known: {known})", "no-host"))
         try:
             admission = await gate.admit(identity, call)
         except Refusal as refusal:
-            exchange.operation = _operation_name(call)
             return await self._refused(exchange, request, body, refusal)
         except EngineError as exc:
             return await self._answer(exchange, request, body, 502, {"message": str(exc)})
@@ -261,13 +267,12 @@ class ClientConnection:
         checked = None
         if admission.read_body is not None:
             try:
-                data = await self._read_whole_body(request, body)
-                checked = await gate.police(admission, call, data)
+                data = exchange.audit_body = await self._read_whole_body(request, body)
+                checked = await gate.police(admission, call, data)  # a refused body is recorded too
             except Refusal as refusal:
                 return await self._refused(exchange, request, body, refusal)
             except EngineError as exc:
                 return await self._answer(exchange, request, body, 502, {"message": str(exc)})
-            exchange.audit_body = data
         if exchange.method not in ("GET", "HEAD"):  # durable before anything changes, or refused
             try:
                 exchange.audit_id = await self.gateway.audit_before(self.caller, exchange)
@@ -473,6 +478,9 @@ class ClientConnection:
     async def _hijack(self, conn: WireConnection, raw_head: bytes, exchange: Exchange) -> None:
         """Write the engine's head as it was sent, flushed on its own, then relay raw bytes."""
         conn.reusable = False
+        # The engine writes a 101 head in two parts, so reading it may have started the watcher on
+        # the client: it must stop before the relay reads there, or it takes stdin bytes or the EOF.
+        await self._stop_watching()
         await self.write(raw_head)
         engine_rest, client_rest = bytes(conn.buf), bytes(self.buf)
         conn.buf.clear()

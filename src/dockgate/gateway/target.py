@@ -60,7 +60,10 @@ def parse_target(raw: str) -> Target:
     if not raw.startswith("/"):
         raise TargetError(400, f"invalid request target {raw!r}")
     raw_path, _, query = raw.partition("?")
-    path = unquote(raw_path, errors="strict") if "%" in raw_path else raw_path
+    try:
+        path = unquote(raw_path, errors="strict") if "%" in raw_path else raw_path
+    except UnicodeDecodeError:  # no engine route, name or id holds such bytes
+        raise TargetError(400, "invalid request path: its percent-escapes are not UTF-8") from None
     if "\x00" in path:
         raise TargetError(400, "invalid request path")
     clean = clean_path(path)

@@ -64,12 +64,12 @@ class ChunkedScanner:
         return pos
 
 
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
 def _chunk_size(line: bytes) -> int:
-    text = line.split(b";", 1)[0].strip()
-    try:
-        size = int(text, 16)
-    except ValueError:
-        raise ChunkedError(f"invalid chunk size {text[:20]!r}") from None
-    if size < 0 or not text.isalnum():
+    """Plain hex digits only, as Go reads them (Python's int() would also take 0x, _ and signs)."""
+    text = line.split(b";", 1)[0].strip(b" \t\r")
+    if not text or len(text) > 16 or not _HEX.issuperset(text):
         raise ChunkedError(f"invalid chunk size {text[:20]!r}")
-    return size
+    return int(text, 16)
