@@ -164,3 +164,14 @@ def test_system_df_and_prune_are_refused_with_a_scope(people):
     assert "SystemDataUsage shows every container of test1: not available with a label scope" in result.stderr
     answer = raw(pat.gateway, "GET", "/v1.41/system/df", token=pat.token)
     assert answer.status == 403
+
+
+def test_the_seed_since_and_before_cannot_probe_for_foreign_containers(gateway, people, mixed):
+    """A foreign name in the v1.18 since/before gets the answer a missing one gets."""
+    (pay1, _), web, _ = mixed
+    token = people["pat"].token
+    for param, ref in (("since", web.name), ("before", web.id[:12]), ("since", "dgt-nosuchcontainer")):
+        answer = raw(gateway, "GET", f"/containers/json?all=1&{param}={ref}", token=token)
+        assert answer.status == 400
+        assert json.loads(answer.body)["message"] == f"invalid {param}: no such container: {ref}"
+    assert raw(gateway, "GET", f"/containers/json?all=1&since={pay1.name}", token=token).status == 200

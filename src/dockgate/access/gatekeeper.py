@@ -199,6 +199,18 @@ class Gatekeeper:
             return _with_labels(parsed, {**admission.scope, OWNER_LABEL: admission.identity.user})
         return body
 
+    async def check_list_references(self, admission: Admission, host: str,
+                                    references: Mapping[str, str]) -> None:
+        """since/before of a container list (reference -> parameter) must name containers in the
+        caller's scope; one outside it is answered as one that does not exist (existence must not
+        leak)."""
+        if not admission.scope:
+            return
+        for ref, param in references.items():
+            labels = await self.lookup.container_labels(host, ref)
+            if labels is None or not in_scope(labels, admission.scope):
+                raise Refusal(400, f"invalid {param}: no such container: {ref}", "scope")
+
     def check_size(self, size: int) -> None:
         try:
             ensure_within_limit(size, self.body_limit)

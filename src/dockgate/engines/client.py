@@ -291,11 +291,10 @@ class EngineClient:
         """Turn since/before id prefixes into full ids: the engine answers 500 "no such container"
         for a prefix there (the seed's own example uses a 12-character id)."""
         ids = {}
-        for ref in query.references():
+        for ref, param in query.reference_params().items():
             try:
                 ids[ref] = (await self.inspect_container(ref))["Id"]
             except NotFound:
-                param = "since" if ref in query.effective_filters().get("since", []) else "before"
                 raise BadParameter(param, f"no such container: {ref}") from None
         return query.resolved(ids) if ids else query
 

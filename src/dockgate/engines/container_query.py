@@ -88,8 +88,12 @@ class ContainerListQuery:
 
     def references(self) -> set[str]:
         """Container references in since/before, which engines only accept as full ids or names."""
+        return set(self.reference_params())
+
+    def reference_params(self) -> dict[str, str]:
+        """Each since/before reference and the parameter that holds it."""
         merged = self.effective_filters()
-        return set(merged.get("since", [])) | set(merged.get("before", []))
+        return {ref: param for param in ("before", "since") for ref in merged.get(param, [])}
 
     def resolved(self, ids: Mapping[str, str]) -> ContainerListQuery:
         """The same query with since/before references replaced by full ids."""

@@ -258,10 +258,13 @@ class ClientConnection:
                 parsed = parse_container_list_query(query)
                 if parsed.needs_translation():
                     if parsed.references():
+                        await gate.check_list_references(admission, host, parsed.reference_params())
                         parsed = await self.gateway.resolve_list_references(host, parsed)
                     query = urlencode(parsed.engine_params())
             except BadParameter as exc:
                 return await self._refused(exchange, request, body, Refusal(400, str(exc), "bad-parameter"))
+            except Refusal as refusal:
+                return await self._refused(exchange, request, body, refusal)
             except EngineError as exc:
                 return await self._answer(exchange, request, body, 502, {"message": str(exc)})
         checked = None
