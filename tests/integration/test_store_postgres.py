@@ -8,10 +8,12 @@ only on a unix socket there (no TCP port to collide with); every test gets a dat
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -129,3 +131,35 @@ async def test_unreachable_server_is_named(tmp_path: Path):
     with pytest.raises(StoreUnavailable, match=expected) as caught:
         await open_store(url)
     assert "s3cret" not in str(caught.value)
+
+
+async def test_a_gateway_on_postgresql_serves_authenticates_and_audits(cluster: Cluster, cli_env, docker1,
+                                                                       name, tmp_path: Path):
+    """The whole gateway on a PostgreSQL store: first-run admin token, the docker CLI through it, the
+    audit trail read back with `dockgate audit`."""
+    from tests.conftest import start_gateway, stop_gateway
+
+    url = cluster.url(await cluster.create_database())
+    env = {**cli_env, "DOCKGATE_STORE_URL": url, "XDG_DATA_HOME": str(tmp_path)}
+    gateway = start_gateway(env, tmp_path, "--no-unix")
+    try:
+        token = (tmp_path / "dockgate" / "admin-token").read_text().strip()
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        (config / "config.json").write_text(f'{{"HttpHeaders": {{"Authorization": "Bearer {token}"}}}}')
+        as_admin = {"DOCKER_CONFIG": str(config)}
+        created = gateway.docker("create", "--name", name, "busybox", "true", env=as_admin)
+        assert created.returncode == 0, created.stderr
+        assert docker1.containers.get(name).labels["dockgate.owner"] == "admin"
+        refused = gateway.docker("ps", env={"DOCKER_CONFIG": str(tmp_path / "nobody")})
+        assert refused.returncode != 0 and "authentication required" in refused.stderr
+    finally:
+        stop_gateway(gateway)  # flushes the batched records
+    audit = subprocess.run([sys.executable, "-m", "dockgate", "audit", "--format", "jsonl", "--limit", "50"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert audit.returncode == 0, audit.stderr
+    records = [json.loads(line) for line in audit.stdout.splitlines()]
+    create = [r for r in records if r["operation"] == "ContainerCreate"]
+    assert create and create[0]["user"] == "admin" and create[0]["status"] == 201
+    assert create[0]["body"]["Image"] == "busybox"
+    assert any(r["decision"] == "deny" and r["status"] == 401 for r in records)
