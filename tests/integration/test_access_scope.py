@@ -175,3 +175,23 @@ def test_the_seed_since_and_before_cannot_probe_for_foreign_containers(gateway, 
         assert answer.status == 400
         assert json.loads(answer.body)["message"] == f"invalid {param}: no such container: {ref}"
     assert raw(gateway, "GET", f"/containers/json?all=1&since={pay1.name}", token=token).status == 200
+
+
+def test_a_network_shows_a_scoped_user_only_the_containers_of_the_scope(gateway, people, mixed):
+    (pay1, pay2), web, bare = mixed
+    answer = raw(gateway, "GET", "/networks/bridge", token=people["pat"].token)
+    assert answer.status == 200
+    attached = set(json.loads(answer.body)["Containers"])
+    assert {pay1.id, pay2.id} <= attached
+    assert not {web.id, bare.id} & attached
+    admin = raw(gateway, "GET", "/networks/bridge", token=gateway.token)
+    assert {web.id, bare.id} <= set(json.loads(admin.body)["Containers"])
+
+
+def test_a_name_conflict_does_not_reveal_the_foreign_container(gateway, people, mixed):
+    _, web, _ = mixed
+    body = json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode()
+    answer = raw(gateway, "POST", f"/containers/create?name={web.name}", token=people["pat"].token, body=body)
+    assert answer.status == 409
+    message = json.loads(answer.body)["message"]
+    assert web.name in message and web.id[:12] not in message

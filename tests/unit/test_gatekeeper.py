@@ -72,6 +72,10 @@ class FakeEngine:
     execs: dict[str, str] = field(default_factory=dict)
     asked: list[tuple[str, str]] = field(default_factory=list)
     host_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # reference -> HostConfig
+    in_scope: set[str] = field(default_factory=set)  # ids a label-filtered list returns
+
+    async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
+        return self.in_scope
 
     async def container(self, host: str, ref: str) -> Mapping[str, Any] | None:
         self.asked.append((host, ref))
@@ -571,3 +575,28 @@ async def test_sharing_the_namespaces_of_a_host_network_container_is_refused():
     plain = b'{"Image": "busybox", "HostConfig": {"NetworkMode": "container:bare"}}'
     _, forwarded = await admitted(gate, OLGA, create, plain)
     assert json.loads(forwarded)["Labels"][OWNER_LABEL] == "olga"
+
+
+async def test_a_scoped_caller_sees_only_its_containers_in_a_network():
+    fake = engine()
+    fake.in_scope = {"pay1-id"}
+    admission = await gatekeeper(fake).admit(PAT, call("GET", "/networks/bridge"))
+    assert admission.reshape is not None
+    body = json.dumps({"Name": "bridge", "Containers": {"pay1-id": {"Name": "pay1"},
+                                                        "web1-id": {"Name": "web1"}}}).encode()
+    seen = json.loads(await admission.reshape(200, body))
+    assert seen == {"Name": "bridge", "Containers": {"pay1-id": {"Name": "pay1"}}}
+    missing = b'{"message": "no such network"}'
+    assert await admission.reshape(404, missing) == missing
+    unscoped = await gatekeeper(fake).admit(OLGA, call("GET", "/networks/bridge"))
+    assert unscoped.reshape is None
+
+
+async def test_a_name_conflict_does_not_name_the_foreign_container_holding_it():
+    admission = await gatekeeper().admit(PAT, call("POST", "/containers/create", "name=web1", has_body=True))
+    engine_says = (b'{"message":"Conflict. The container name \\"/web1\\" is already in use by container '
+                   b'\\"3f2a9c0d1e2b3f2a9c0d1e2b\\". You have to remove (or rename) that container."}')
+    assert admission.reshape is not None
+    shown = json.loads(await admission.reshape(409, engine_says))["message"]
+    assert shown == ('Conflict. The container name "/web1" is already in use. '
+                     "You have to remove (or rename) that container.")

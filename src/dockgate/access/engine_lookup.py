@@ -3,9 +3,10 @@ does this exec run in), asked over the gateway's own pooled engine connections."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from dockgate.engines.wire import EngineWire
 
@@ -26,6 +27,14 @@ class WireLookup:
     async def container_labels(self, host: str, ref: str) -> Mapping[str, str] | None:
         found = await self.container(host, ref)
         return labels_of(found) if found is not None else None
+
+    async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
+        labels = [f"{k}={v}" for k, v in sorted(scope.items())]
+        query = urlencode({"all": "1", "filters": json.dumps({"label": labels})})
+        status, body = await self._get(host, f"/containers/json?{query}")
+        if status != 200 or not isinstance(body, list):
+            return set()
+        return {c["Id"] for c in body if isinstance(c, dict) and isinstance(c.get("Id"), str)}
 
     async def exec_container(self, host: str, exec_id: str) -> str | None:
         status, body = await self._get(host, f"/exec/{quote(exec_id, safe='')}/json")

@@ -20,7 +20,8 @@ and the rule for the audit record.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -49,6 +50,8 @@ ROOT_USER = "root"
 # Operations that show every container of a host at once: no way to narrow them to a scope.
 UNSCOPABLE = frozenset({"SystemDataUsage", "ContainerPrune"})
 SCOPED_LISTS = frozenset({"ContainerList", "SystemEvents"})
+# The engine's name conflict names the container holding the name: ' by container \"3f2a...\"'.
+_CONFLICT_ID = re.compile(rb' by container \\?"[0-9a-f]{12,64}\\?"')
 # Body fields that give a new container another's namespaces or volumes (not Links, not a commit).
 SHARING = ("networkmode", "pidmode", "ipcmode", "utsmode", "usernsmode", "cgroupnsmode", "volumesfrom")
 
@@ -93,6 +96,9 @@ class Admission:
     policy: PolicySettings | None  # None for admins: no body policy
     query: str  # the query to forward (the scope pushed into its filters)
     read_body: BodyKind | None = None  # the body must be read whole and given to police()
+    # A short answer to rewrite before the caller sees it (status, body -> body): a scoped caller's
+    # view of a network, or a conflict that would name a foreign container.
+    reshape: Callable[[int, bytes], Awaitable[bytes]] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,6 +120,10 @@ class EngineLookup(Protocol):
 
     async def exec_container(self, host: str, exec_id: str) -> str | None:
         """The id of the container exec ``exec_id`` runs in; None when there is none."""
+        ...
+
+    async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
+        """The ids of the containers that carry every label of ``scope``."""
         ...
 
 
@@ -168,6 +178,7 @@ class Gatekeeper:
             return admission
         if scope:
             await self._check_scope(operation, call, scope)
+            admission.reshape = self._reshaper(operation.name, call.host, scope)
             if operation.name in SCOPED_LISTS:
                 try:
                     admission.query = with_label_filters(call.query, scope)
@@ -279,6 +290,25 @@ class Gatekeeper:
             labels = await self.lookup.container_labels(call.host, container) if container else None
             if labels is None or not in_scope(labels, scope):
                 raise Refusal(404, f"No such exec instance: {resource}", "scope")
+
+    def _reshaper(self, operation: str, host: str,
+                  scope: Mapping[str, str]) -> Callable[[int, bytes], Awaitable[bytes]] | None:
+        """What a scoped caller must not read in an answer: the containers of a network outside the
+        scope, the id of a foreign container whose name a create conflicts with."""
+        if operation == "NetworkInspect":
+            async def network(status: int, body: bytes) -> bytes:
+                data = json.loads(body) if status == 200 and body else None
+                if not isinstance(data, dict) or not isinstance(data.get("Containers"), dict):
+                    return body
+                visible = await self.lookup.containers_in_scope(host, scope)
+                data["Containers"] = {cid: c for cid, c in data["Containers"].items() if cid in visible}
+                return json.dumps(data).encode() + b"\n"
+            return network
+        if operation in ("ContainerCreate", "ContainerRename"):
+            async def conflict(status: int, body: bytes) -> bytes:
+                return _CONFLICT_ID.sub(b"", body) if status == 409 else body
+            return conflict
+        return None
 
     async def _check_entering(self, operation: Operation, call: Call, policy: PolicySettings) -> None:
         """exec, attach and copy reach whatever the container reaches: one with host access

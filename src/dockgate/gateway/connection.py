@@ -13,6 +13,7 @@ import logging
 import socket
 import struct
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 RAW_STREAM_TYPES = (b"application/vnd.docker.raw-stream", b"application/vnd.docker.multiplexed-stream")
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+RESHAPE_LIMIT = 16 << 20  # an answer the gatekeeper rewrites is read whole: inspect-sized, not a stream
 
 
 class ClientGone(Exception):
@@ -74,6 +76,7 @@ class Exchange:
     audit_body: bytes | None = None  # a mutating call's body, for the (redacted) record
     audit_id: int | None = None  # the record written before forwarding
     kind: str | None = None  # "exec" or "attach" for a hijacked session
+    reshape: Callable[[int, bytes], Awaitable[bytes]] | None = None  # the gatekeeper's answer rewrite
     started: datetime | None = None
     ended: datetime | None = None
 
@@ -196,7 +199,7 @@ class ClientConnection:
         exchange = Exchange(method, raw_target.partition("?")[0])
         try:
             if request.expects_continue and not body.done:
-                await self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                await self.write(CONTINUE)
             return await self._route(request, body, raw_target, exchange)
         except HTTPError as exc:  # a body whose framing broke midway: nothing more can be read
             if exchange.status == 0:
@@ -252,6 +255,7 @@ class ClientConnection:
         except EngineError as exc:
             return await self._answer(exchange, request, body, 502, {"message": str(exc)})
         exchange.operation = admission.operation_name
+        exchange.reshape = admission.reshape
         query = admission.query
         if is_container_list(exchange.method, target.path):
             try:
@@ -356,7 +360,10 @@ class ClientConnection:
             if pump:
                 await pump
             self._request_done = True
-            keep = await self._relay_response(conn, request, response, exchange)
+            if exchange.reshape is not None:
+                keep = await self._relay_reshaped(conn, request, response, exchange, exchange.reshape)
+            else:
+                keep = await self._relay_response(conn, request, response, exchange)
         except (EngineError, HTTPError, ConnectionResetError) as exc:
             if pump:
                 pump.cancel()
@@ -450,6 +457,40 @@ class ClientConnection:
                     conn.reusable = False
                     return False
                 raise EngineError("the engine closed the connection mid-response", host=exchange.host)
+
+    async def _relay_reshaped(self, conn: WireConnection, request: RequestHead, response: ResponseHead,
+                              exchange: Exchange, reshape: Callable[[int, bytes], Awaitable[bytes]]) -> bool:
+        """A short answer read whole, rewritten by the gatekeeper, sent with its new length."""
+        framing = response_body(response, request.method)
+        payload: list[bytes] = []
+        data, size = bytes(conn.buf), 0
+        conn.buf.clear()
+        while True:
+            used = framing.feed(data, payload)
+            size += used
+            if used < len(data):
+                conn.reusable = False
+            if framing.done:
+                break
+            if size > RESHAPE_LIMIT:
+                raise EngineError(f"the engine's answer is larger than {RESHAPE_LIMIT} bytes",
+                                  host=exchange.host)
+            data = await self._read_upstream(conn)
+            if not data:
+                if not framing.until_eof:
+                    raise EngineError("the engine closed the connection mid-response", host=exchange.host)
+                conn.reusable = False
+                break
+        body = await reshape(response.status, b"".join(payload))
+        keep = request.keep_alive and not framing.until_eof
+        headers = [(k, v) for k, v in forwardable(response.headers)
+                   if k.lower() not in (b"content-length", b"transfer-encoding")]
+        headers.append((b"Content-Length", str(len(body)).encode()))
+        if not keep:
+            headers.append((b"Connection", b"close"))
+        head = response_bytes(response.status, response.reason, headers)
+        exchange.sent += await self.write(head if request.method == b"HEAD" else head + body)
+        return keep
 
     async def _read_upstream(self, conn: WireConnection) -> bytes:
         """The engine's next bytes, while noticing a client that hangs up.
