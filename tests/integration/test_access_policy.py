@@ -70,6 +70,23 @@ def test_a_local_volume_binding_a_host_folder_is_refused(people, docker1, test_i
     docker1.volumes.get(volume).remove()
 
 
+def test_an_admins_named_volume_that_binds_a_host_folder_cannot_be_mounted_by_an_operator(
+        people, docker1, name, test_id):
+    volume = f"dgt-{test_id}-etc"
+    binding = {"type": "none", "o": "bind", "device": "/etc"}
+    docker1.volumes.create(volume, driver="local", driver_opts=binding)
+    try:
+        for flags in (["-v", f"{volume}:/data"], ["--mount", f"source={volume},target=/data"]):
+            result = people["olga"].docker("run", "-d", "--name", name, *flags, "busybox", "sleep", "300")
+            assert result.returncode != 0
+            assert 'policy rule "no-bind-mounts" denies' in result.stderr and volume in result.stderr
+            assert not docker1.containers.list(all=True, filters={"name": name})
+        ok(people["olga"].docker("run", "--rm", "-v", f"{name}-plain:/data", "busybox", "true"))
+    finally:
+        docker1.volumes.get(volume).remove()
+        docker1.volumes.get(f"{name}-plain").remove()
+
+
 BODIES = [
     {"Image": "busybox", "HostConfig": {"Privileged": True}},
     {"Image": "busybox", "hostconfig": {"binds": ["/etc:/x"]}},

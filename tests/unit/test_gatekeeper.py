@@ -73,6 +73,10 @@ class FakeEngine:
     asked: list[tuple[str, str]] = field(default_factory=list)
     host_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # reference -> HostConfig
     in_scope: set[str] = field(default_factory=set)  # ids a label-filtered list returns
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> inspect answer
+
+    async def volume(self, host: str, name: str) -> Mapping[str, Any] | None:
+        return self.volumes.get(name)
 
     async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
         return self.in_scope
@@ -600,3 +604,23 @@ async def test_a_name_conflict_does_not_name_the_foreign_container_holding_it():
     shown = json.loads(await admission.reshape(409, engine_says))["message"]
     assert shown == ('Conflict. The container name "/web1" is already in use. '
                      "You have to remove (or rename) that container.")
+
+
+@pytest.mark.parametrize("body", [
+    {"Image": "busybox", "HostConfig": {"Binds": ["etc-bound:/data"]}},
+    {"Image": "busybox",
+     "HostConfig": {"Mounts": [{"Type": "volume", "Source": "etc-bound", "Target": "/d"}]}},
+])
+async def test_a_named_volume_that_binds_a_host_path_is_a_bind_mount(body):
+    fake = engine()
+    fake.volumes["etc-bound"] = {"Name": "etc-bound", "Driver": "local",
+                                 "Options": {"type": "none", "o": "bind", "device": "/etc"}}
+    fake.volumes["plain"] = {"Name": "plain", "Driver": "local", "Options": None}
+    gate = gatekeeper(fake)
+    create = call("POST", "/containers/create", has_body=True)
+    refused = await refusal(admitted(gate, OLGA, create, json.dumps(body).encode()))
+    assert (refused.status, refused.rule) == (403, "no-bind-mounts")
+    assert "etc-bound" in refused.message
+    plain = json.loads(json.dumps(body).replace("etc-bound", "plain"))
+    _, forwarded = await admitted(gate, OLGA, create, json.dumps(plain).encode())
+    assert json.loads(forwarded)["Labels"][OWNER_LABEL] == "olga"

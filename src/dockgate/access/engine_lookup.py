@@ -36,6 +36,10 @@ class WireLookup:
             return set()
         return {c["Id"] for c in body if isinstance(c, dict) and isinstance(c.get("Id"), str)}
 
+    async def volume(self, host: str, name: str) -> Mapping[str, Any] | None:
+        status, body = await self._get(host, f"/volumes/{quote(name, safe='')}")
+        return body if status == 200 and isinstance(body, dict) else None
+
     async def exec_container(self, host: str, exec_id: str) -> str | None:
         status, body = await self._get(host, f"/exec/{quote(exec_id, safe='')}/json")
         if status != 200 or not isinstance(body, dict):

@@ -40,7 +40,15 @@ from dockgate.access.body import (
 from dockgate.access.engine_lookup import labels_of
 from dockgate.access.identity import AuthenticationFailed, Identity
 from dockgate.access.operations import Operation
-from dockgate.access.policy import ENTERING, BodyKind, PolicySettings, body_kind, evaluate, inherited_access
+from dockgate.access.policy import (
+    ENTERING,
+    BodyKind,
+    PolicySettings,
+    body_kind,
+    evaluate,
+    existing_volume,
+    inherited_access,
+)
 from dockgate.access.policy_table import PolicyTable
 from dockgate.access.roles import Role
 from dockgate.access.scope import OWNER_LABEL, ScopeError, in_scope, with_label_filters
@@ -124,6 +132,10 @@ class EngineLookup(Protocol):
 
     async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
         """The ids of the containers that carry every label of ``scope``."""
+        ...
+
+    async def volume(self, host: str, name: str) -> Mapping[str, Any] | None:
+        """The engine's inspect answer for volume ``name``; None when there is none (yet)."""
         ...
 
 
@@ -343,6 +355,11 @@ class Gatekeeper:
                 denial = inherited_access(container, f"{where}={ref}", admission.policy)
                 if denial is not None:
                     raise Refusal(403, denial.message, denial.rule)
+        for where, name in result.volume_refs:
+            volume = await self.lookup.volume(call.host, name)
+            denial = existing_volume(volume, f"{where}={name}", admission.policy) if volume else None
+            if denial is not None:
+                raise Refusal(403, denial.message, denial.rule)
 
 
 def _with_labels(body: GoObject, labels: Mapping[str, str]) -> bytes:

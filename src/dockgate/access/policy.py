@@ -162,6 +162,7 @@ class PolicyResult:
 
     denial: Denial | None = None
     container_refs: list[tuple[str, str]] = field(default_factory=list)
+    volume_refs: list[tuple[str, str]] = field(default_factory=list)  # (field, name) of named volumes
 
     @property
     def allowed(self) -> bool:
@@ -209,6 +210,7 @@ class _Check:
     def __init__(self, settings: PolicySettings) -> None:
         self.settings = settings
         self.refs: list[tuple[str, str]] = []
+        self.volumes: list[tuple[str, str]] = []
 
     def deny(self, rule: str, where: str, reason: str, value: Any = ..., *, query: bool = False) -> NoReturn:
         subject = f"query parameter {where}" if query else where
@@ -219,6 +221,9 @@ class _Check:
 
     def ref(self, where: str, reference: str) -> None:
         self.refs.append((where, reference))
+
+    def volume(self, where: str, name: str) -> None:
+        self.volumes.append((where, name))
 
 
 def _join(path: str, name: str) -> str:
@@ -348,6 +353,8 @@ def _mount(check: _Check, mount: Any, where: str, default_driver: str) -> None:
     if kind.lower() in ("bind", "npipe"):
         _host_path(check, f"{where}.Source", _text(mount.get("Source")), mount.get("Source"))
     elif kind.lower() == "volume":
+        if _text(mount.get("Source")):
+            check.volume(f"{where}.Source", _text(mount.get("Source")))
         config = _obj(_obj(mount.get("VolumeOptions")).get("DriverConfig"))
         driver = _text(config.get("Name")) or default_driver
         _volume_driver(check, f"{where}.VolumeOptions.DriverConfig.Name", driver)
@@ -454,6 +461,8 @@ def _host_config(check: _Check, host: GoObject, where: str) -> None:
         source = _bind_source(spec)
         if source is not None:
             _host_path(check, f"{where}Binds[{position}]", source, spec)
+        elif ":" in spec:  # a named volume: it may be one whose options bind a host path
+            check.volume(f"{where}Binds[{position}]", spec.split(":", 1)[0])
     volume_driver = _text(host.get("VolumeDriver"))  # also creates the image's anonymous volumes
     _volume_driver(check, where + "VolumeDriver", volume_driver)
     mounts = host.get("Mounts")
@@ -682,8 +691,8 @@ def evaluate(operation: str, body: Any, query: Mapping[str, list[str]],
         if rule is not None:
             rule(check, body, query)
     except _Denied as denied:
-        return PolicyResult(denied.denial, check.refs)
-    return PolicyResult(None, check.refs)
+        return PolicyResult(denied.denial, check.refs, check.volumes)
+    return PolicyResult(None, check.refs, check.volumes)
 
 
 # Operations that put the caller inside a container, or its files in the caller's hands: through a
@@ -730,6 +739,23 @@ def inherited_access(container: Mapping[str, Any], what: str, settings: PolicySe
         for name in ("MaskedPaths", "ReadonlyPaths"):
             if host.get(name) == [] and not settings.allow_unconfined:
                 check.deny("no-unconfined", what, f"the container's /proc and /sys are unprotected ({name})")
+    except _Denied as denied:
+        return denied.denial
+    return None
+
+
+def existing_volume(volume: Mapping[str, Any], what: str, settings: PolicySettings) -> Denial | None:
+    """Whether mounting an existing named volume (reported in :attr:`PolicyResult.volume_refs`)
+    reaches the host: one made (by an admin) with the local driver's bind or device options is a
+    bind mount under another name. ``volume`` is the engine's inspect answer for it."""
+    check = _Check(settings)
+    try:
+        driver = _text(volume.get("Driver"))
+        _volume_driver(check, what, driver)
+        if driver in ("", "local"):
+            options = volume.get("Options")
+            pairs = list(options.items()) if isinstance(options, dict) else []
+            _local_volume_options(check, GoObject(pairs), what)
     except _Denied as denied:
         return denied.denial
     return None

@@ -40,6 +40,17 @@ class _DryLookup:
         self.asked.append(f"exec {exec_id} must run in a container inside the scope")
         return exec_id
 
+    async def container(self, host: str, ref: str) -> Mapping[str, Any] | None:
+        self.asked.append(f"container {ref}: in the scope, and without host access to inherit")
+        return {"Config": {"Labels": dict(self.scope)}, "HostConfig": {}, "Mounts": []}
+
+    async def volume(self, host: str, name: str) -> Mapping[str, Any] | None:
+        self.asked.append(f"volume {name}: if it exists, its options must not bind a host path")
+        return None
+
+    async def containers_in_scope(self, host: str, scope: Mapping[str, str]) -> set[str]:
+        return set()
+
 
 @policy_app.command("explain")
 def explain(
