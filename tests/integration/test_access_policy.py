@@ -30,6 +30,8 @@ def ok(result):
     (["--security-opt", "seccomp=unconfined"], "no-unconfined", "HostConfig.SecurityOpt[0]"),
     (["--cgroup-parent", "/dgt-escape"], "no-cgroup-parent", "HostConfig.CgroupParent"),
     (["--sysctl", "net.ipv4.ip_forward=1"], "no-sysctls", "HostConfig.Sysctls"),
+    (["--log-driver", "syslog", "--log-opt", "syslog-address=unix:///run/dgt.sock"], "allowed-log-drivers",
+     'HostConfig.LogConfig.Type="syslog"'),
 ])
 def test_run_flags_that_reach_the_host_are_refused_and_nothing_is_created(people, docker1, name, flags,
                                                                           rule, field):

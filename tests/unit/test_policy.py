@@ -552,3 +552,21 @@ paths:
         "HostConfig.LogConfig": {"Type": None},
         "Mount": {"Source": None, "Type": None},
     }
+
+
+@pytest.mark.parametrize("driver", ["syslog", "gelf", "fluentd", "splunk"])
+def test_log_drivers_that_send_to_an_address_are_refused(driver):
+    body = parse_body(json.dumps({"Image": "busybox", "HostConfig": {"LogConfig": {
+        "Type": driver, "Config": {f"{driver}-address": "unix:///run/docker.sock"}}}}).encode())
+    result = evaluate("ContainerCreate", body, {}, PolicySettings())
+    assert result.denial is not None and result.denial.rule == "allowed-log-drivers"
+    assert result.denial.field == "HostConfig.LogConfig.Type"
+    allowed = evaluate("ContainerCreate", body, {}, PolicySettings(allow_log_drivers=[driver]))
+    assert allowed.denial is None
+
+
+@pytest.mark.parametrize("driver", ["json-file", "local", "journald", "none", ""])
+def test_log_drivers_that_write_on_the_host_pass(driver):
+    body = parse_body(json.dumps({"Image": "busybox", "HostConfig": {"LogConfig": {
+        "Type": driver, "Config": {"max-size": "1m"} if driver else {}}}}).encode())
+    assert evaluate("ContainerCreate", body, {}, PolicySettings()).denial is None

@@ -49,6 +49,7 @@ RULE_SETTINGS: dict[str, str | None] = {
     "no-cgroup-parent": "allow_cgroup_parent",
     "no-sysctls": "allow_sysctls",
     "allowed-volume-drivers": "allow_volume_drivers",
+    "allowed-log-drivers": "allow_log_drivers",
     "no-plugin-privileges": "allow_plugin_privileges",
     "required-limits": "require_limits",
     "allowed-images": "allowed_images",
@@ -116,6 +117,9 @@ class PolicySettings(BaseModel):
     allow_sysctls: bool = False
     allow_volume_drivers: list[str] = []
     """Volume drivers besides ``local`` (whose options are checked for host paths)."""
+    allow_log_drivers: list[str] = []
+    """Log drivers besides json-file, local, journald and none: the others send logs to an address
+    the request names, which the engine (on the host) connects to, its own sockets included."""
     allow_plugin_privileges: bool = False
     allow_unknown_fields: bool = False
     require_limits: list[Literal["memory", "cpu"]] = []
@@ -325,6 +329,16 @@ def _bind_source(spec: str) -> str | None:
     return parts[0] if parts[0].startswith("/") else None
 
 
+_HOST_LOG_DRIVERS = frozenset({"json-file", "local", "journald", "none"})  # write on the host, to no address
+
+
+def _log_driver(check: _Check, host: GoObject, where: str) -> None:
+    driver = _text(_obj(host.get("LogConfig")).get("Type"))
+    if driver and driver not in _HOST_LOG_DRIVERS and driver not in check.settings.allow_log_drivers:
+        check.deny("allowed-log-drivers", where + "LogConfig.Type", "this log driver connects to an "
+                   "address of the request's choosing (the host's own sockets included)", driver)
+
+
 def _volume_driver(check: _Check, where: str, driver: str) -> None:
     if driver not in ("", "local") and driver not in check.settings.allow_volume_drivers:
         check.deny("allowed-volume-drivers", where, "volume driver is not allowed", driver)
@@ -463,6 +477,7 @@ def _host_config(check: _Check, host: GoObject, where: str) -> None:
             _host_path(check, f"{where}Binds[{position}]", source, spec)
         elif ":" in spec:  # a named volume: it may be one whose options bind a host path
             check.volume(f"{where}Binds[{position}]", spec.split(":", 1)[0])
+    _log_driver(check, host, where)
     volume_driver = _text(host.get("VolumeDriver"))  # also creates the image's anonymous volumes
     _volume_driver(check, where + "VolumeDriver", volume_driver)
     mounts = host.get("Mounts")
