@@ -67,6 +67,31 @@ class WireConnection:
                 self.reusable = self.reusable and head.keep_alive
                 return head, raw
 
+    async def read_body(self, head: ResponseHead, method: bytes = b"GET", *, limit: int = 16 << 20,
+                        read: Callable[[], Awaitable[bytes]] | None = None) -> bytes:
+        """A whole (short) response body, decoded from its framing; the connection stays reusable
+        when the body ended where its framing said. Raises HTTPError past ``limit`` bytes or when
+        the engine hangs up early."""
+        framing = response_body(head, method)
+        payload: list[bytes] = []
+        data, size = bytes(self.buf), 0
+        self.buf.clear()
+        while True:
+            used = framing.feed(data, payload)
+            size += used
+            if used < len(data):
+                self.reusable = False
+            if framing.done:
+                return b"".join(payload)
+            if size > limit:
+                raise HTTPError(f"the engine's answer is larger than {limit} bytes")
+            data = await (read() if read else self.stream.read())
+            if not data:
+                self.reusable = False
+                if framing.until_eof:
+                    return b"".join(payload)
+                raise HTTPError("the engine closed the connection mid-answer")
+
 
 class EngineWire:
     """Connections to one endpoint. Not thread-safe; one per event loop."""
@@ -129,7 +154,7 @@ class EngineWire:
                 conn.stream.write(request)
                 await conn.stream.drain()
                 head, _ = await conn.read_head()
-            body = await _read_body(conn, head)
+            body = await conn.read_body(head)
         except (OSError, HTTPError) as exc:
             conn.stream.close()
             raise EngineUnreachable(f"lost the connection to the engine: {exc}",
@@ -174,33 +199,12 @@ class EngineWire:
             self._ssh.close()
 
 
-async def _read_body(conn: WireConnection, head: ResponseHead, limit: int = 16 << 20) -> bytes:
-    """A whole (short) response body, decoded from its framing; the connection stays reusable when
-    the body ended where its framing said."""
-    framing = response_body(head, b"GET")
-    payload: list[bytes] = []
-    data = bytes(conn.buf)
-    conn.buf.clear()
-    size = 0
-    while True:
-        used = framing.feed(data, payload)
-        size += used
-        if used < len(data):
-            conn.reusable = False
-        if framing.done:
-            break
-        if size > limit:
-            raise HTTPError(f"engine answer larger than {limit} bytes")
-        data = await conn.stream.read()
-        if not data:
-            conn.reusable = False
-            break
-    return b"".join(payload)
-
-
 async def _error_message(conn: WireConnection, head: ResponseHead) -> str:
     """The ``message`` of an engine's JSON error body (or the body itself)."""
-    body = await _read_body(conn, head, limit=65536)
+    try:
+        body = await conn.read_body(head, b"POST", limit=65536)
+    except HTTPError as exc:
+        return str(exc)
     try:
         return str(json.loads(body)["message"])
     except (ValueError, KeyError, TypeError):

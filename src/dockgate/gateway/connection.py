@@ -461,28 +461,10 @@ class ClientConnection:
     async def _relay_reshaped(self, conn: WireConnection, request: RequestHead, response: ResponseHead,
                               exchange: Exchange, reshape: Callable[[int, bytes], Awaitable[bytes]]) -> bool:
         """A short answer read whole, rewritten by the gatekeeper, sent with its new length."""
-        framing = response_body(response, request.method)
-        payload: list[bytes] = []
-        data, size = bytes(conn.buf), 0
-        conn.buf.clear()
-        while True:
-            used = framing.feed(data, payload)
-            size += used
-            if used < len(data):
-                conn.reusable = False
-            if framing.done:
-                break
-            if size > RESHAPE_LIMIT:
-                raise EngineError(f"the engine's answer is larger than {RESHAPE_LIMIT} bytes",
-                                  host=exchange.host)
-            data = await self._read_upstream(conn)
-            if not data:
-                if not framing.until_eof:
-                    raise EngineError("the engine closed the connection mid-response", host=exchange.host)
-                conn.reusable = False
-                break
-        body = await reshape(response.status, b"".join(payload))
-        keep = request.keep_alive and not framing.until_eof
+        payload = await conn.read_body(response, request.method, limit=RESHAPE_LIMIT,
+                                       read=lambda: self._read_upstream(conn))
+        body = await reshape(response.status, payload)
+        keep = request.keep_alive and conn.reusable
         headers = [(k, v) for k, v in forwardable(response.headers)
                    if k.lower() not in (b"content-length", b"transfer-encoding")]
         headers.append((b"Content-Length", str(len(body)).encode()))

@@ -51,29 +51,33 @@ def header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _index(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
-    """Header names in lower case to their first value: every lookup of a head is then one step."""
-    return {k.lower(): v for k, v in reversed(headers)}
-
-
 def _tokens(value: bytes | None) -> set[bytes]:
     return {t.strip().lower() for t in value.split(b",")} if value else set()
 
 
+class _Head:
+    """Header lookups of a head: names in lower case to their first value, indexed once, since a
+    request's head is asked a dozen times on its way through the gateway."""
+
+    __slots__ = ()
+    headers: list[tuple[bytes, bytes]]
+    _index: dict[bytes, bytes]
+
+    def __post_init__(self) -> None:
+        self._index = {k.lower(): v for k, v in reversed(self.headers)}
+
+    def get(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case)."""
+        return self._index.get(name)
+
+
 @dataclass(slots=True)
-class RequestHead:
+class RequestHead(_Head):
     method: bytes
     target: bytes
     version: bytes  # b"1.1" or b"1.0"
     headers: list[tuple[bytes, bytes]]
     _index: dict[bytes, bytes] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._index = _index(self.headers)
-
-    def get(self, name: bytes) -> bytes | None:
-        """The first value of header ``name`` (lower case)."""
-        return self._index.get(name)
 
     @property
     def keep_alive(self) -> bool:
@@ -95,18 +99,12 @@ class RequestHead:
 
 
 @dataclass(slots=True)
-class ResponseHead:
+class ResponseHead(_Head):
     version: bytes
     status: int
     reason: bytes
     headers: list[tuple[bytes, bytes]]
     _index: dict[bytes, bytes] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._index = _index(self.headers)
-
-    def get(self, name: bytes) -> bytes | None:
-        return self._index.get(name)
 
     @property
     def keep_alive(self) -> bool:
