@@ -155,14 +155,14 @@ class AuditLog:
             raise self._unavailable(exc) from exc
 
     async def complete(self, record_id: int, *, status: int | None, duration_ms: float, bytes_in: int,
-                       bytes_out: int, started: datetime | None = None,
+                       bytes_out: int, kind: str | None = None, started: datetime | None = None,
                        ended: datetime | None = None) -> None:
-        """Add what is known once the answer is: status, duration, bytes; a session's start and end."""
+        """Add what is known once the answer is, now (:meth:`complete_later` batches it)."""
+        outcome = {"id": record_id, "status": status, "duration_ms": duration_ms, "bytes_in": bytes_in,
+                   "bytes_out": bytes_out, "kind": kind, "started": started, "ended": ended}
         try:
             async with asyncio.timeout(self.timeout):
-                await audit_records.complete_record(
-                    self.store, record_id, status=status, duration_ms=duration_ms, bytes_in=bytes_in,
-                    bytes_out=bytes_out, started=started, ended=ended)
+                await audit_records.complete_records(self.store, [outcome])
         except DATABASE_ERRORS as exc:
             raise self._unavailable(exc) from exc
 

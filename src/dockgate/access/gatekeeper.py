@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -107,7 +107,6 @@ class Admission:
     # A short answer to rewrite before the caller sees it (status, body -> body): a scoped caller's
     # view of a network, or a conflict that would name a foreign container.
     reshape: Callable[[int, bytes], Awaitable[bytes]] | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def operation_name(self) -> str:

@@ -230,7 +230,6 @@ class ClientConnection:
         host = exchange.host = target.host or self.gateway.default_host
         gate = self.gateway.gatekeeper
         call = Call(exchange.method, target.path, target.query, host, has_body=not body.done)
-        exchange.operation = _operation_name(call)  # refusals before admission are recorded with it too
         try:
             identity = await gate.identify(replace(self.caller, authorization=request.get(b"authorization")))
         except Refusal as refusal:
@@ -290,6 +289,8 @@ class ClientConnection:
 
     async def _refused(self, exchange: Exchange, request: RequestHead, body: Body, refusal: Refusal) -> bool:
         exchange.decision, exchange.rule = "deny", refusal.rule
+        if exchange.operation == "unknown":  # refused before admission: the record still names it
+            exchange.operation = _operation_name(exchange.method, exchange.path)
         extra = [(b"WWW-Authenticate", b'Bearer realm="dockgate"')] if refusal.status == 401 else []
         if refusal.status == 413:  # the rest of an oversized body is not read: close instead
             await self.send_json(exchange, 413, {"message": refusal.message}, close=True)
@@ -544,8 +545,8 @@ def _is_raw_stream(response: ResponseHead) -> bool:
     return content_type.startswith(RAW_STREAM_TYPES) and not framed
 
 
-def _operation_name(call: Call) -> str:
-    operation = operations.match(call.method, call.path)
+def _operation_name(method: str, path: str) -> str:
+    operation = operations.match(method, path)
     return operation.name if operation else "unknown"
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from dockgate.store import models
 from dockgate.store.database import Store
@@ -20,7 +20,7 @@ class AuditRecord:
     """One request through dockgate.
 
     ``status``, ``duration_ms`` and the byte counts are known once the answer is, and may be filled
-    in by :func:`complete_record` after a record written before forwarding. For exec/attach
+    in by :func:`complete_records` after a record written before forwarding. For exec/attach
     sessions ``kind`` is ``"exec"`` or ``"attach"``, ``started``/``ended`` bound the stream, and
     the byte counts are the stream's, each way. ``body`` is the redacted request body (JSON text).
     """
@@ -78,10 +78,13 @@ async def insert_records(store: Store, records: list[AuditRecord]) -> None:
 
 
 async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> None:
-    """Fill in several records' outcomes (``id`` plus the fields of :func:`complete_record`) at once."""
+    """Fill in records written before their call was forwarded: ``id`` and the outcome (status,
+    duration, bytes each way; for a session its kind, start and end), several in one statement."""
     column = models.AuditEntry
+    # A session's kind, start and end are kept when an outcome does not say them.
     statement = update(column).where(column.id == bindparam("record_id")).values(
-        **{name: bindparam(name) for name in _OUTCOME})
+        **{name: func.coalesce(bindparam(name), getattr(column, name)) if name in _KEPT else bindparam(name)
+           for name in _OUTCOME})
     rows = [{"record_id": o["id"], **{name: o.get(name) for name in _OUTCOME}} for o in outcomes]
     async with store.session() as session:
         connection = await session.connection()
@@ -90,17 +93,7 @@ async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> N
 
 
 _OUTCOME = ("status", "duration_ms", "bytes_in", "bytes_out", "kind", "started", "ended")
-
-
-async def complete_record(store: Store, record_id: int, *, status: int | None, duration_ms: float,
-                          bytes_in: int, bytes_out: int, started: datetime | None = None,
-                          ended: datetime | None = None) -> None:
-    values = {"status": status, "duration_ms": duration_ms, "bytes_in": bytes_in, "bytes_out": bytes_out}
-    values |= {k: v for k, v in (("started", started), ("ended", ended)) if v is not None}
-    async with store.session() as session:
-        await session.execute(update(models.AuditEntry).where(models.AuditEntry.id == record_id)
-                              .values(**values))
-        await session.commit()
+_KEPT = frozenset({"kind", "started", "ended"})
 
 
 async def latest_records(store: Store, where: AuditFilter, limit: int | None) -> list[AuditRecord]:
