@@ -5,6 +5,7 @@ test_store_sqlite.py and test_store_postgres.py run every check in CHECKS agains
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable
@@ -207,6 +208,43 @@ async def check_authenticator_cache_and_revocation(store: Store) -> None:
         await auth.authenticate(None, "alice")
 
 
+async def check_authenticator_reads_once_for_concurrent_misses(store: Store) -> None:
+    """Fifty requests arriving as a token's entry expires read the store once, not fifty times; a
+    revocation made here while that read is in flight is not undone by its (older) answer."""
+    await user_store.add_user(store, "alice", grants=[Grant("*", "viewer")])
+    token, row = await issue_token(store, "alice")
+    reads = []
+
+    async def counted(store_: Store, token_id: str) -> token_store.Credential | None:
+        reads.append(token_id)
+        found = await find_credential(store_, token_id)
+        await asyncio.sleep(0.05)  # a slow store: every caller arrives while the read is in flight
+        return found
+
+    find_credential = token_store.find_credential
+    token_store.find_credential = counted  # type: ignore[assignment]
+    try:
+        clock = [1000.0]
+        auth = Authenticator(store, ttl=3.0, clock=lambda: clock[0])
+        identities = await asyncio.gather(*(auth.authenticate(bearer(token), None) for _ in range(50)))
+        assert len(reads) == 1 and {i.user for i in identities if i} == {"alice"}
+        clock[0] += 3.0
+        await asyncio.gather(*(auth.authenticate(bearer(token), None) for _ in range(50)))
+        assert len(reads) == 2
+
+        clock[0] += 3.0
+        pending = asyncio.ensure_future(auth.authenticate(bearer(token), None))
+        await asyncio.sleep(0.03)  # the read has seen the token active; its answer is on the way
+        await token_store.revoke_tokens(store, [row.token_id])
+        auth.invalidate(row.token_id)
+        assert (await pending).user == "alice"  # it asked before the revocation
+        with pytest.raises(AuthenticationFailed, match="revoked"):
+            await auth.authenticate(bearer(token), None)
+        assert len(reads) == 4
+    finally:
+        token_store.find_credential = find_credential  # type: ignore[assignment]
+
+
 async def check_first_run_creates_admin_once(store: Store) -> None:
     token = await ensure_admin(store)
     assert token is not None
@@ -299,6 +337,7 @@ CHECKS: list[Callable[[Store], Awaitable[None]]] = [
     check_tokens_are_stored_hashed_and_revocable,
     check_authenticate,
     check_authenticator_cache_and_revocation,
+    check_authenticator_reads_once_for_concurrent_misses,
     check_first_run_creates_admin_once,
     check_audit_write_complete_query_export,
     check_audit_records_are_visible_to_a_new_connection,

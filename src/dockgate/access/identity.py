@@ -13,12 +13,13 @@ process that calls :meth:`Authenticator.invalidate`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from dockgate.access import tokens
 from dockgate.engines.endpoint import EndpointError, validate_name
@@ -120,11 +121,9 @@ class Authenticator:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
         self.cert_map = dict(cert_map or {})
-        self.ttl = ttl
-        self._clock = clock
         self._now = now
-        self._credentials: dict[str, tuple[float, Credential]] = {}
-        self._users: dict[str, tuple[float, UserRow]] = {}
+        self._credentials: _Recent[Credential] = _Recent(ttl, clock)
+        self._users: _Recent[UserRow] = _Recent(ttl, clock)
 
     async def authenticate(self, authorization: bytes | None,
                            peer_cert_subject_cn: str | None) -> Identity | None:
@@ -156,30 +155,74 @@ class Authenticator:
     def invalidate(self, token_id: str | None = None) -> None:
         """Forget ``token_id`` (after revoking it here), or everything when None (after user changes)."""
         if token_id is None:
-            self._credentials.clear()
-            self._users.clear()
+            self._credentials.forget()
+            self._users.forget()
         else:
-            self._credentials.pop(token_id, None)
+            self._credentials.forget(token_id)
 
     async def _credential(self, token_id: str) -> Credential | None:
-        return await self._cached(self._credentials, token_id,
-                                  lambda: token_store.find_credential(self.store, token_id))
+        return await self._credentials.get(token_id,
+                                           lambda: token_store.find_credential(self.store, token_id))
 
     async def _user(self, name: str) -> UserRow | None:
-        return await self._cached(self._users, name, lambda: user_store.get_user(self.store, name))
+        return await self._users.get(name, lambda: user_store.get_user(self.store, name))
 
-    async def _cached(self, cache: dict[str, tuple[float, T]], key: str,
-                      fetch: Callable[[], Awaitable[T | None]]) -> T | None:
-        hit = cache.get(key)
+
+class _Recent(Generic[T]):
+    """What the store said about each key, for ``ttl`` seconds.
+
+    Concurrent misses on one key share a single read: when an entry expires under load, every
+    request in flight would otherwise read the store at once, and the reads (ORM queries, about a
+    millisecond of CPU each) would outnumber the requests they serve.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[float, T]] = {}
+        self._reading: dict[str, asyncio.Task[T | None]] = {}
+        self._generation = 0  # bumped by forget(): a read begun before it is not kept
+
+    async def get(self, key: str, fetch: Callable[[], Awaitable[T | None]]) -> T | None:
+        hit = self._entries.get(key)
         if hit is not None and self._clock() - hit[0] < self.ttl:
             return hit[1]
-        found = await fetch()
-        # Only what exists is kept: random ids sent by a stranger must not grow the cache.
-        if found is None:
-            cache.pop(key, None)
-        else:
-            cache[key] = (self._clock(), found)
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = self._reading[key] = asyncio.ensure_future(self._read(key, fetch))
+            reading.add_done_callback(_retrieve)
+        return await asyncio.shield(reading)  # one caller cancelled must not cancel the others' read
+
+    async def _read(self, key: str, fetch: Callable[[], Awaitable[T | None]]) -> T | None:
+        generation = self._generation
+        try:
+            found = await fetch()
+        finally:
+            if self._reading.get(key) is asyncio.current_task():
+                del self._reading[key]
+        if generation == self._generation:
+            # Only what exists is kept: random ids sent by a stranger must not grow the cache.
+            if found is None:
+                self._entries.pop(key, None)
+            else:
+                self._entries[key] = (self._clock(), found)
         return found
+
+    def forget(self, key: str | None = None) -> None:
+        """Drop ``key`` (or everything), including a read in flight: the next caller reads anew."""
+        self._generation += 1
+        if key is None:
+            self._entries.clear()
+            self._reading.clear()
+        else:
+            self._entries.pop(key, None)
+            self._reading.pop(key, None)
+
+
+def _retrieve(task: asyncio.Task[object]) -> None:
+    """Mark a shared read's failure as seen: its callers got it, or all of them were cancelled."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def issue_token(store: Store, user: str, *, name: str = "",

@@ -72,9 +72,9 @@ async def insert_record(store: Store, record: AuditRecord) -> int:
 async def insert_records(store: Store, records: list[AuditRecord]) -> None:
     """Write several records in one transaction (the records of reads, written after the fact)."""
     rows = [{name: getattr(r, name) for name in _COLUMNS} for r in records]
-    async with store.session() as session:  # one executemany: no ORM objects for a batch of reads
-        await session.execute(insert(models.AuditEntry), rows)
-        await session.commit()
+    # Core on a bare connection, one executemany: the ORM's bulk path cost three times as much per row.
+    async with store.engine.begin() as connection:
+        await connection.execute(insert(models.AuditEntry.__table__), rows)
 
 
 async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> None:
