@@ -60,6 +60,26 @@ def test_tls_with_client_certificate(tls_gateway, pki, docker2, name):
     assert result.stdout.strip() == "100000"
 
 
+def test_a_tls_follower_that_hangs_up_ends_its_engine_stream(tls_gateway, pki, docker2, name):
+    """docker logs -f over TLS, killed: the gateway ends the engine stream without waiting for output."""
+    root, _, _ = pki
+    container = docker2.containers.run("busybox", ["sh", "-c", "echo first; sleep 300"], name=name,
+                                       detach=True)
+    env = {**os.environ, "DOCKER_HOST": tls_gateway.tcp + "/hosts/test2", "DOCKER_TLS_VERIFY": "1",
+           "DOCKER_CERT_PATH": str(root / "alice")}
+    follower = subprocess.Popen(["docker", "logs", "-f", name], stdout=subprocess.PIPE, env=env)
+    try:
+        assert follower.stdout is not None and follower.stdout.readline() == b"first\n"
+    finally:
+        follower.kill()
+        follower.wait()
+    path = f"/containers/{container.id}/logs"  # the CLI asks by id, once it has inspected the name
+    deadline = time.time() + 5
+    while not any(path in line and "status=200" in line for line in tls_gateway.log.read_text().splitlines()):
+        assert time.time() < deadline, "the gateway still relays the stream of a client that hung up"
+        time.sleep(0.1)
+
+
 def test_client_certificate_from_another_ca_is_refused(tls_gateway, pki):
     root, _, _ = pki
     # The client trusts the gateway's CA but presents a certificate the gateway did not issue.

@@ -44,7 +44,7 @@ from dockgate.net.http1 import (
     response_body,
     response_bytes,
 )
-from dockgate.net.streams import ByteStream
+from dockgate.net.streams import ByteStream, PlainStream, TLSStream
 
 if TYPE_CHECKING:
     from dockgate.gateway.server import Gateway
@@ -82,7 +82,7 @@ class Exchange:
 
 
 class ClientConnection:
-    def __init__(self, stream: ByteStream, gateway: Gateway) -> None:
+    def __init__(self, stream: PlainStream | TLSStream, gateway: Gateway) -> None:
         self.stream = stream
         self.gateway = gateway
         self.buf = bytearray()  # bytes from the client not yet handled (a pipelined request, a body)
@@ -91,8 +91,8 @@ class ClientConnection:
         self.identity: Identity | None = None  # of the request in progress, for revocation checks
         self.upstream: WireConnection | None = None
         self.busy = False  # inside a request: graceful shutdown lets it finish
-        self._watcher: asyncio.Task[None] | None = None
         self._request_done = self._first_read_done = False
+        self._watching = self._client_gone = False
 
     # -- reading from the client ----------------------------------------------------------------
     async def _fill(self) -> bool:
@@ -380,7 +380,7 @@ class ClientConnection:
             raise
         finally:
             self.upstream = None
-            await self._stop_watching()
+            self._stop_watching()
         wire.release(conn)
         return keep
 
@@ -414,11 +414,6 @@ class ClientConnection:
             exchange.received += len(data)
             conn.stream.write(data)
             await conn.stream.drain()
-
-    async def _watch_client(self) -> None:
-        """Returns when the client closes; bytes it sends meanwhile (a pipelined request) are kept."""
-        while await self._fill():
-            pass
 
     async def _relay_response(self, conn: WireConnection, request: RequestHead, response: ResponseHead,
                               exchange: Exchange) -> bool:
@@ -480,34 +475,38 @@ class ClientConnection:
 
         Like Go's net/http, a read-EOF from the client after its request means it is gone: a
         ``logs -f`` follower that disconnects must not keep an engine stream open until the next
-        line. Watching costs a task per read, so it starts only once the request is complete and
-        the response has needed more than one read (a stream, not a short answer).
+        line. Watching starts once the request is complete and the response has needed more than
+        one read (a stream, not a short answer), so a client that half-closes after a short request
+        (``printf ... | nc -N``) still gets its answer. Bytes the client sends meanwhile (a
+        pipelined request) stay in its stream for the next request.
         """
-        if self._watcher is None:
+        if not self._watching:
             if not self._request_done or not self._first_read_done:
                 self._first_read_done = self._request_done
                 return await _read(conn)
-            self._watcher = asyncio.create_task(self._watch_client())
-        reading = asyncio.ensure_future(_read(conn))
-        done, _ = await asyncio.wait({reading, self._watcher}, return_when=asyncio.FIRST_COMPLETED)
-        if reading in done:
-            return reading.result()
-        reading.cancel()
-        await asyncio.gather(reading, return_exceptions=True)
-        raise ClientGone()
+            self._watching = True
+            self.stream.on_hangup(lambda: self._hung_up(conn))
+        data = await _read(conn)
+        if self._client_gone:
+            raise ClientGone()
+        return data
 
-    async def _stop_watching(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)  # its read must end first
-            self._watcher = None
+    def _hung_up(self, conn: WireConnection) -> None:
+        """The client left while its answer streamed: end the engine's stream (its read ends)."""
+        self._client_gone = True
+        conn.stream.close()
+
+    def _stop_watching(self) -> None:
+        if self._watching:
+            self.stream.on_hangup(None)
+            self._watching = self._client_gone = False
 
     async def _hijack(self, conn: WireConnection, raw_head: bytes, exchange: Exchange) -> None:
         """Write the engine's head as it was sent, flushed on its own, then relay raw bytes."""
         conn.reusable = False
-        # The engine writes a 101 head in two parts, so reading it may have started the watcher on
-        # the client: it must stop before the relay reads there, or it takes stdin bytes or the EOF.
-        await self._stop_watching()
+        # The engine writes a 101 head in two parts, so reading it may have started watching the
+        # client: that must stop, or the client's half-close (docker exec without -i) ends the session.
+        self._stop_watching()
         await self.write(raw_head)
         engine_rest, client_rest = bytes(conn.buf), bytes(self.buf)
         conn.buf.clear()

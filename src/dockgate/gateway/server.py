@@ -28,7 +28,7 @@ from dockgate.engines.fleet import on_each
 from dockgate.engines.wire import EngineWire
 from dockgate.gateway.access_log import AccessLog
 from dockgate.gateway.connection import ClientConnection, Exchange
-from dockgate.net.streams import ByteStream, PlainStream, TLSStream
+from dockgate.net.streams import PlainStream, TLSStream
 
 log = logging.getLogger("dockgate.gateway")
 DEFAULT_PORT = 6732
@@ -193,7 +193,7 @@ class Gateway:
             await self._serve(stream)
         return accept
 
-    async def _serve(self, stream: ByteStream) -> None:
+    async def _serve(self, stream: PlainStream | TLSStream) -> None:
         task = asyncio.current_task()
         assert task is not None
         conn = ClientConnection(stream, self)
