@@ -26,7 +26,7 @@ from dockgate.access.identity import Identity
 from dockgate.engines.container_query import BadParameter
 from dockgate.engines.errors import EngineError
 from dockgate.engines.wire import EngineWire, WireConnection
-from dockgate.gateway.legacy import is_container_list, parse_container_list_query
+from dockgate.gateway.legacy import is_container_list, parse_container_list_query, passes_through
 from dockgate.gateway.relay import relay
 from dockgate.gateway.target import Target, TargetError, parse_target
 from dockgate.net.http1 import (
@@ -258,8 +258,8 @@ class ClientConnection:
         query = admission.query
         if is_container_list(exchange.method, target.path):
             try:
-                parsed = parse_container_list_query(query)
-                if parsed.needs_translation():
+                if not passes_through(query):
+                    parsed = parse_container_list_query(query)
                     if parsed.references():
                         await gate.check_list_references(admission, host, parsed.reference_params())
                         parsed = await self.gateway.resolve_list_references(host, parsed)

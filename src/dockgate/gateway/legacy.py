@@ -7,6 +7,7 @@ a 400 naming the parameter (the validation itself lives in engines/container_que
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from dockgate.engines.container_query import ContainerListQuery
@@ -19,6 +20,14 @@ def parse_container_list_query(query: str) -> ContainerListQuery:
     for key, value in parse_qsl(query, keep_blank_values=True):
         params.setdefault(key, value)  # Go's Query().Get: the first value wins
     return ContainerListQuery.from_query(params)
+
+
+@lru_cache(maxsize=1024)
+def passes_through(query: str) -> bool:
+    """Whether a valid container list query goes to the engine as it came, which is the usual case.
+    Pollers (dashboards, ``watch docker ps``) send the same few queries again and again: each
+    distinct one is parsed once. Raises BadParameter (never cached) as the parse does."""
+    return not parse_container_list_query(query).needs_translation()
 
 
 def is_container_list(method: str, path: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 _VERSION = re.compile(r"^/v([0-9.]+)(/.*)?$")
@@ -52,6 +53,7 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+@lru_cache(maxsize=4096)  # pollers ask for the same targets again and again; errors are not kept
 def parse_target(raw: str) -> Target:
     """Split a request target into host, version and engine path; raises :class:`TargetError`."""
     if raw.startswith(("http://", "https://")):  # absolute-form, allowed by HTTP/1.1
