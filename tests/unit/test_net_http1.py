@@ -9,6 +9,7 @@ from dockgate.net.http1 import (
     HTTPError,
     forwardable,
     head_end,
+    is_relayable_as_sent,
     parse_request_head,
     parse_response_head,
     request_body,
@@ -125,6 +126,17 @@ def test_hop_by_hop_headers_and_those_named_by_connection_are_not_forwarded():
     headers = [(b"Host", b"h"), (b"Connection", b"close, X-Private"), (b"X-Private", b"1"),
                (b"Keep-Alive", b"5"), (b"Transfer-Encoding", b"chunked"), (b"Expect", b"100-continue")]
     assert forwardable(headers) == [(b"Host", b"h"), (b"Transfer-Encoding", b"chunked")]
+
+
+@pytest.mark.parametrize(("raw", "as_sent"), [
+    (b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nTransfer-Encoding: chunked\r\n\r\n", True),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", False),
+    (b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\n\r\n", False),
+    (b"HTTP/1.1 200 OK\nContent-Length: 0\n\n", False),  # bare newlines: rewritten with CRLF
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", False),  # forwarded as HTTP/1.1
+])
+def test_a_response_head_goes_unchanged_only_when_nothing_in_it_is_about_the_connection(raw, as_sent):
+    assert is_relayable_as_sent(parse_response_head(raw), raw) is as_sent
 
 
 def test_serialised_heads_parse_back():

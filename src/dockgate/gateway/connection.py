@@ -38,6 +38,7 @@ from dockgate.net.http1 import (
     ResponseHead,
     forwardable,
     head_end,
+    is_relayable_as_sent,
     parse_request_head,
     request_body,
     request_bytes,
@@ -364,7 +365,7 @@ class ClientConnection:
             if exchange.reshape is not None:
                 keep = await self._relay_reshaped(conn, request, response, exchange, exchange.reshape)
             else:
-                keep = await self._relay_response(conn, request, response, exchange)
+                keep = await self._relay_response(conn, request, response, raw_head, exchange)
         except (EngineError, HTTPError, ConnectionResetError) as exc:
             if pump:
                 pump.cancel()
@@ -416,7 +417,7 @@ class ClientConnection:
             await conn.stream.drain()
 
     async def _relay_response(self, conn: WireConnection, request: RequestHead, response: ResponseHead,
-                              exchange: Exchange) -> bool:
+                              raw_head: bytes, exchange: Exchange) -> bool:
         """Pass the engine's answer on, its body as the engine framed it (one write per read).
 
         An HTTP/1.0 client cannot take chunks: it gets the payload and the end of the connection.
@@ -425,12 +426,15 @@ class ClientConnection:
         framing = response_body(response, request.method)
         decode = framing.chunked and request.version == b"1.0"
         keep = request.keep_alive and not framing.until_eof and not decode
-        headers = forwardable(response.headers)
-        if decode:
-            headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
-        if not keep:
-            headers.append((b"Connection", b"close"))
-        pending = response_bytes(response.status, response.reason, headers)
+        if keep and is_relayable_as_sent(response, raw_head):
+            pending = raw_head  # the usual answer: nothing to take out or add
+        else:
+            headers = forwardable(response.headers)
+            if decode:
+                headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
+            if not keep:
+                headers.append((b"Connection", b"close"))
+            pending = response_bytes(response.status, response.reason, headers)
         data = bytes(conn.buf)
         conn.buf.clear()
         while True:

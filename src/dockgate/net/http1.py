@@ -233,6 +233,13 @@ def forwardable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
     return [(k, v) for k, v in headers if (low := k.lower()) not in HOP_BY_HOP and low not in named]
 
 
+def is_relayable_as_sent(head: ResponseHead, raw: bytes) -> bool:
+    """Whether a response head's bytes (``raw``) can be forwarded unchanged: HTTP/1.1, every line
+    ending in CRLF, no hop-by-hop header and none the Connection header names (so none at all)."""
+    return (head.version == b"1.1" and HOP_BY_HOP.isdisjoint(head._index)
+            and raw.count(b"\n") == raw.count(b"\r\n"))
+
+
 def _header_lines(headers: list[tuple[bytes, bytes]]) -> bytes:
     return b"".join(k + b": " + v + b"\r\n" for k, v in headers)
 
