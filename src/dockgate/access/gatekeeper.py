@@ -249,12 +249,12 @@ class Gatekeeper:
 
     def record(self, caller: Caller, *, user: str | None, host: str | None, method: str, path: str,
                operation: str, decision: Decision, rule: str = "", body: bytes | None = None,
-               **outcome: Any) -> AuditRecord:
-        """The audit record of a call; the body (mutating calls only) with its secrets taken out.
-        ``outcome``: status, duration and bytes, when known."""
+               time: datetime | None = None, **outcome: Any) -> AuditRecord:
+        """The audit record of a call (``time``: when it came, by default now); the body (mutating
+        calls only) with its secrets taken out. ``outcome``: status, duration and bytes, when known."""
         redacted = redact_body(operation, body, self.secret_patterns) \
             if body and method not in ("GET", "HEAD") else None
-        return AuditRecord(time=datetime.now(UTC), user=user, source=caller.source, host=host,
+        return AuditRecord(time=time or datetime.now(UTC), user=user, source=caller.source, host=host,
                            method=method, path=path, operation=operation, decision=decision, rule=rule,
                            body=redacted, **outcome)
 

@@ -14,7 +14,7 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -77,6 +77,7 @@ class Exchange:
     audit_body: bytes | None = None  # a mutating call's body, for the (redacted) record
     audit_id: int | None = None  # the record written before forwarding
     kind: str | None = None  # "exec" or "attach" for a hijacked session
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))  # when the request came
     reshape: Callable[[int, bytes], Awaitable[bytes]] | None = None  # the gatekeeper's answer rewrite
     started: datetime | None = None
     ended: datetime | None = None
@@ -189,8 +190,7 @@ class ClientConnection:
         path = words[1].split(b"?", 1)[0][:256].decode("latin-1") if len(words) > 1 else "-"
         exchange = Exchange(method, path, decision="deny", rule="bad-request")
         await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
-        self.gateway.log_exchange(exchange, self.peer, 0.0)
-        await self.gateway.audit_exchange(self.caller, exchange, 0.0)
+        self.gateway.finish(self.caller, exchange, self.peer, 0.0)
 
     async def handle(self, request: RequestHead, body: Body) -> bool:
         """Answer one request; False when the connection cannot carry another."""
@@ -208,9 +208,7 @@ class ClientConnection:
                 await self.send_json(exchange, exc.status, {"message": f"bad request: {exc}"}, close=True)
             return False
         finally:
-            seconds = time.perf_counter() - started
-            self.gateway.log_exchange(exchange, self.peer, seconds)
-            await self.gateway.audit_exchange(self.caller, exchange, seconds)
+            self.gateway.finish(self.caller, exchange, self.peer, time.perf_counter() - started)
             self.identity = None
 
     async def _answer(self, exchange: Exchange, request: RequestHead, body: Body, status: int,
@@ -349,6 +347,7 @@ class ClientConnection:
             return True
 
         self.upstream = conn
+        self.gateway.write_finished()  # earlier requests' records, while the engine works on this one
         self._request_done, self._first_read_done = body.done, False
         pump = None if body.done else asyncio.create_task(self._pump_request_body(conn, body, exchange))
         try:
