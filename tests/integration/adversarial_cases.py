@@ -172,6 +172,8 @@ NO_DEVICES = deny(403, "no-devices")
 NO_CAPS = deny(403, "no-added-capabilities")
 NO_UNCONFINED = deny(403, "no-unconfined")
 DRIVERS = deny(403, "allowed-volume-drivers")
+NETWORK_DRIVERS = deny(403, "allowed-network-drivers")
+REMOTE = deny(403, "no-remote-sources")
 NOT_IN_SCOPE = deny(404, "scope")
 OUT_OF_SCOPE_REF = deny(403, "container-scope")
 ROLE = deny(403, "role")
@@ -233,6 +235,11 @@ def _exec_in(ref: Callable[[Ctx], str]) -> Build:
     def build(ctx: Ctx, auth: bytes) -> bytes:
         return request("POST", f"/v1.41/containers/{ref(ctx)}/exec", auth, b'{"Cmd":["touch","/pwned"]}')
     return build
+
+
+def _network(body: dict[str, object]) -> Build:
+    """A network create; ``$name`` in the body's strings is the test's name."""
+    return call("POST", "/v1.41/networks/create", json.dumps(body))
 
 
 def _volume(body: dict[str, object]) -> Build:
@@ -459,6 +466,20 @@ CASES: list[Case] = [
     Case("volume-plugin-driver", "olga", _volume(
         {"Name": "$name", "Driver": "vieux/sshfs", "DriverOpts": {"sshcmd": "root@localhost:/"}}),
          DRIVERS),
+    Case("network-macvlan-on-the-host-interface", "olga", _network(
+        {"Name": "$name", "Driver": "macvlan", "Options": {"parent": "lo"}}), NETWORK_DRIVERS),
+    Case("network-ipvlan-lower-case-keys", "olga", _network({"name": "$name", "driver": "ipvlan"}),
+         NETWORK_DRIVERS),
+    Case("network-ipam-plugin", "olga", _network({"Name": "$name", "IPAM": {"Driver": "vendor/ipam"}}),
+         NETWORK_DRIVERS),
+    Case("network-joins-the-hosts-bridge", "olga", _network(
+        {"Name": "$name", "Options": {"com.docker.network.bridge.name": "docker0"}}), NO_HOST_NS),
+    Case("build-from-a-remote-context", "olga",
+         call("POST", "/v1.41/build?t=$name&remote=http://169.254.169.254/latest/user-data"), REMOTE),
+    Case("import-from-a-url", "olga",
+         call("POST", "/v1.41/images/create?fromSrc=http://127.0.0.1:9/rootfs.tar&repo=$name"), REMOTE),
+    Case("import-from-a-url-encoded-key", "olga",
+         call("POST", "/v1.41/images/create?fromS%72c=http://127.0.0.1:9/rootfs.tar&repo=$name"), REMOTE),
     Case("plugin-pull", "olga", call("POST", "/v1.41/plugins/pull?remote=vieux/sshfs",
                                      '[{"Name":"mount","Value":["/"]}]'), ROLE),
     Case("plugin-set", "olga", call("POST", "/v1.41/plugins/vieux/sshfs/set", '["mnt.source=/"]'),
@@ -555,6 +576,9 @@ CONTROLS: list[Control] = [
     Control("volume-local-without-options", "olga", _volume(
         {"Name": "$name", "Driver": "local", "Labels": {TEST_LABEL: "$tid"}}),
             (Expect(201, "allow"),), "volume"),
+    Control("network-bridge-as-compose-makes-it", "olga", _network(
+        {"Name": "$name", "Driver": "bridge", "Labels": {TEST_LABEL: "$tid"},
+         "Options": {"com.docker.network.driver.mtu": "1400"}}), (Expect(201, "allow"),), "network"),
     Control("exec-in-own-container", "pat", call("POST", f"{C}/$pat_box/exec", '{"Cmd":["true"]}'),
             (Expect(201, "allow"),), "exec-pat-box"),
     Control("exec-whole-host-operator", "olga", call("POST", f"{C}/$foreign/exec", '{"Cmd":["true"]}'),

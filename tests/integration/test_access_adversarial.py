@@ -314,7 +314,8 @@ class Attempt:
 def attempt(case: Case | Control, people: dict[str, Person], gateway, admin_token: str, ctx: Ctx,
             audit_trail: AuditReader, docker1: docker.DockerClient, docker2: docker.DockerClient,
             host_dir: Path) -> Iterator[Attempt]:
-    """Send ``case`` and judge it; volumes it made are removed afterwards, even when it fails."""
+    """Send ``case`` and judge it; volumes and networks it made are removed afterwards, even when it
+    fails."""
     before = engine_state(docker1, docker2, ctx, host_dir)
     since = datetime.now(UTC) - timedelta(seconds=1)
     payload = case.build(ctx, authorization(case.who, people, admin_token))
@@ -325,6 +326,8 @@ def attempt(case: Case | Control, people: dict[str, Person], gateway, admin_toke
     finally:
         for volume in after["volumes"]:
             docker1.api.remove_volume(volume, force=True)
+        for network in after["networks"]:
+            docker1.api.remove_network(network)
 
 
 # --- the cases ---------------------------------------------------------------------------------------
@@ -361,6 +364,8 @@ def test_harmless_twin_is_allowed_and_changes_the_engine(control: Control, peopl
                 assert labels["team"] == "payments"
         elif control.effect == "volume":
             assert after["volumes"] == [ctx.name]
+        elif control.effect == "network":
+            assert len(after["networks"]) == 1 and not before["networks"]
         else:
             key = "container:pat_box" if control.effect == "exec-pat-box" else "container:foreign"
             assert len(after[key]["execs"]) == len(before[key]["execs"]) + 1

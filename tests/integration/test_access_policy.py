@@ -4,9 +4,16 @@ rule and the field named, nothing reaches the engine, the same request without t
 
 from __future__ import annotations
 
+import functools
+import http.server
+import io
 import json
 import subprocess
 import sys
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -48,6 +55,55 @@ def test_the_same_run_without_the_flag_works(people, docker1, name):
     assert docker1.containers.get(name).status == "running"
     docker1.containers.get(name).remove(force=True)
     docker1.volumes.get(f"{name}-data").remove()
+
+
+@pytest.fixture
+def web_folder(tmp_path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP on loopback, where the engine (on this host) can fetch from."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_imports_and_builds_from_a_url_are_refused_for_an_operator(people, gateway, docker1, name,
+                                                                   web_folder):
+    """The engine would fetch the URL from the host's own network position: an operator may not
+    send it there; an admin may (and the fetch really happens)."""
+    folder, url = web_folder
+    olga = people["olga"]
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 6
+        tar.addfile(info, io.BytesIO(b"hello\n"))
+    (folder / "rootfs.tar").write_bytes(archive.getvalue())
+    (folder.parent / "local.tar").write_bytes(archive.getvalue())
+    (folder / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    image = f"dgt-{name}:imported"
+
+    result = olga.docker("import", f"{url}/rootfs.tar", image)
+    assert result.returncode != 0
+    assert f'policy rule "no-remote-sources" denies query parameter fromSrc="{url}/rootfs.tar"' \
+        in result.stderr, result.stderr
+    # The docker CLI downloads a URL context itself; docker-py passes it on as ``remote``.
+    with pytest.raises(docker.errors.APIError) as refused:
+        list(olga.py().api.build(path=f"{url}/Dockerfile", tag=image))
+    assert refused.value.status_code == 403
+    assert f'policy rule "no-remote-sources" denies query parameter remote="{url}/Dockerfile"' \
+        in refused.value.explanation
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker1.images.get(image)
+    # An import from a file the client sends stays allowed.
+    ok(olga.docker("import", str(folder.parent / "local.tar"), image))
+    docker1.images.remove(image)
+
+    ok(gateway.docker("import", f"{url}/rootfs.tar", image))
+    assert docker1.images.get(image).attrs["Size"] == 6
+    docker1.images.remove(image)
 
 
 def test_a_privileged_exec_is_refused_and_never_created(people, docker1, name):

@@ -570,3 +570,52 @@ def test_log_drivers_that_write_on_the_host_pass(driver):
     body = parse_body(json.dumps({"Image": "busybox", "HostConfig": {"LogConfig": {
         "Type": driver, "Config": {"max-size": "1m"} if driver else {}}}}).encode())
     assert evaluate("ContainerCreate", body, {}, PolicySettings()).denial is None
+
+
+@pytest.mark.parametrize(("operation", "query", "field"), [
+    ("ImageBuild", {"remote": ["https://example.com/app.git"]}, "remote"),
+    ("ImageBuild", {"t": ["app"], "remote": ["http://169.254.169.254/latest/user-data"]}, "remote"),
+    ("ImageCreate", {"fromSrc": ["http://127.0.0.1:8080/rootfs.tar"], "repo": ["x"]}, "fromSrc"),
+    ("ImageCreate", {"FROMSRC": ["file:///etc/shadow"]}, "FROMSRC"),
+])
+def test_sources_the_engine_would_fetch_itself_are_refused(operation, query, field):
+    result = evaluate(operation, None, query, PolicySettings())
+    assert result.denial is not None and result.denial.rule == "no-remote-sources"
+    assert result.denial.field == field and "allow_remote_sources" in result.denial.message
+    assert evaluate(operation, None, query, PolicySettings(allow_remote_sources=True)).denial is None
+
+
+@pytest.mark.parametrize(("operation", "query"), [
+    ("ImageBuild", {"t": ["app"], "remote": [""]}),
+    ("ImageCreate", {"fromSrc": ["-"], "repo": ["x"]}),  # the archive is the request body
+    ("ImageCreate", {"fromImage": ["busybox"], "tag": ["latest"]}),  # a pull from a registry
+])
+def test_builds_and_imports_from_what_the_client_sends_pass(operation, query):
+    assert evaluate(operation, None, query, PolicySettings()).denial is None
+
+
+@pytest.mark.parametrize(("body", "rule", "field"), [
+    ({"Name": "n", "Driver": "macvlan", "Options": {"parent": "eth0"}}, "allowed-network-drivers", "Driver"),
+    ({"Name": "n", "Driver": "ipvlan"}, "allowed-network-drivers", "Driver"),
+    ({"Name": "n", "Driver": "vendor/weave:latest"}, "allowed-network-drivers", "Driver"),
+    ({"Name": "n", "IPAM": {"Driver": "vendor/ipam"}}, "allowed-network-drivers", "IPAM.Driver"),
+    ({"Name": "n", "Options": {"com.docker.network.bridge.name": "docker0"}}, "no-host-namespaces",
+     "Options[com.docker.network.bridge.name]"),
+    ({"Name": "n", "ConfigOnly": True, "Options": {"com.docker.network.bridge.name": "br0"}},
+     "no-host-namespaces", "Options[com.docker.network.bridge.name]"),
+])
+def test_networks_that_reach_the_host_segment_are_refused(body, rule, field):
+    result = evaluate("NetworkCreate", parse_body(json.dumps(body).encode()), {}, PolicySettings())
+    assert result.denial is not None and (result.denial.rule, result.denial.field) == (rule, field)
+
+
+def test_allowed_network_drivers_and_ordinary_networks_pass():
+    macvlan = parse_body(b'{"Name": "n", "Driver": "macvlan", "Options": {"parent": "eth0"}}')
+    assert evaluate("NetworkCreate", macvlan, {}, PolicySettings(allow_network_drivers=["macvlan"])).denial \
+        is None
+    compose = parse_body(json.dumps({"Name": "app_default", "Driver": "bridge", "Internal": False,
+                                     "Attachable": True, "IPAM": {"Driver": "default", "Config": [
+                                         {"Subnet": "172.28.0.0/16"}]},
+                                     "Options": {"com.docker.network.driver.mtu": "1400"},
+                                     "Labels": {"com.docker.compose.network": "default"}}).encode())
+    assert evaluate("NetworkCreate", compose, {}, PolicySettings()).denial is None

@@ -4,9 +4,11 @@ builds, the query) before anything reaches the engine.
 Everything that reaches the host is denied unless a setting allows it: privileged containers and
 execs, host paths (binds, bind mounts, local volumes whose options bind or mount host storage),
 host namespaces, added capabilities, devices, unconfined security options, a cgroup parent,
-sysctls, plugin privileges. Fields the Engine API specs do not name are denied too (a newer engine
-may give them host access): the known fields come from body_fields.json, generated from the specs
-by scripts/gen-body-fields. Denials name the rule, the field and the setting that would allow it.
+sysctls, plugin privileges, network drivers that put containers on the host's own segment
+(macvlan, ipvlan) and bridges named by the request (which may be the host's). Fields the Engine
+API specs do not name are denied too (a newer engine may give them host access): the known fields
+come from body_fields.json, generated from the specs by scripts/gen-body-fields. Denials name the
+rule, the field and the setting that would allow it.
 
 ``container:<ref>`` namespaces, ``VolumesFrom``, links and the like are not decided here: they are
 fine inside the caller's scope, which only the caller can resolve; they are reported in
@@ -17,9 +19,12 @@ engine resolves: ``busybox`` is ``docker.io/library/busybox:latest``, ``me/app``
 ``docker.io/me/app:latest``. A pattern without glob characters is normalised the same way, so
 ``busybox`` allows exactly ``busybox:latest``; ``docker.io/library/*`` allows every official image.
 
+URLs the engine fetches itself (a build's ``remote`` context, an import's ``fromSrc``) are denied
+unless ``allow_remote_sources``: the engine would reach, from the host, addresses the caller may not
+(metadata services, the host's own ports).
+
 Not decided here, for want of state: networks named by ID (a service's ``Networks[].Target`` may
-be the host network's ID; containers need the literal ``host``, the engine refuses the ID), and
-URLs the engine fetches itself (build ``remote``, image import ``fromSrc``).
+be the host network's ID; containers need the literal ``host``, the engine refuses the ID).
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ RULE_SETTINGS: dict[str, str | None] = {
     "no-cgroup-parent": "allow_cgroup_parent",
     "no-sysctls": "allow_sysctls",
     "allowed-volume-drivers": "allow_volume_drivers",
+    "allowed-network-drivers": "allow_network_drivers",
     "allowed-log-drivers": "allow_log_drivers",
+    "no-remote-sources": "allow_remote_sources",
     "no-plugin-privileges": "allow_plugin_privileges",
     "required-limits": "require_limits",
     "allowed-images": "allowed_images",
@@ -117,10 +124,16 @@ class PolicySettings(BaseModel):
     allow_sysctls: bool = False
     allow_volume_drivers: list[str] = []
     """Volume drivers besides ``local`` (whose options are checked for host paths)."""
+    allow_network_drivers: list[str] = []
+    """Network (and IPAM) drivers besides bridge and overlay: macvlan and ipvlan put containers on the
+    host's own network segment, past its firewall; plugins do what they do."""
     allow_log_drivers: list[str] = []
     """Log drivers besides json-file, local, journald and none: the others send logs to an address
     the request names, which the engine (on the host) connects to, its own sockets included."""
     allow_plugin_privileges: bool = False
+    allow_remote_sources: bool = False
+    """Builds from a URL or git repository (``remote``) and imports from a URL (``fromSrc``): the
+    engine fetches them from the host's network position."""
     allow_unknown_fields: bool = False
     require_limits: list[Literal["memory", "cpu"]] = []
     allowed_images: list[str] = []
@@ -558,6 +571,24 @@ def _volume_create(check: _Check, body: Any, query: Mapping[str, list[str]]) -> 
         _local_volume_options(check, body.get("DriverOpts"), "DriverOpts")
 
 
+_NETWORK_DRIVERS = frozenset({"", "bridge", "overlay"})
+_BRIDGE_NAME = "com.docker.network.bridge.name"
+
+
+def _network_create(check: _Check, body: Any, query: Mapping[str, list[str]]) -> None:
+    body = _obj(body)
+    driver = _text(body.get("Driver"))
+    if driver not in _NETWORK_DRIVERS and driver not in check.settings.allow_network_drivers:
+        check.deny("allowed-network-drivers", "Driver", "network driver is not allowed", driver)
+    ipam = _text(_obj(body.get("IPAM")).get("Driver"))
+    if ipam not in ("", "default") and ipam not in check.settings.allow_network_drivers:
+        check.deny("allowed-network-drivers", "IPAM.Driver", "IPAM driver is not allowed", ipam)
+    for key, value in _obj(body.get("Options")).pairs():
+        if key == _BRIDGE_NAME and not check.settings.allow_host_namespaces:
+            check.deny("no-host-namespaces", f"Options[{key}]", "a bridge named by the request may be one "
+                       "of the host's own, which the engine then joins", value)
+
+
 def _service(check: _Check, body: Any, query: Mapping[str, list[str]]) -> None:
     body = _obj(body)
     task = _obj(body.get("TaskTemplate"))
@@ -637,9 +668,24 @@ def _network_connect(check: _Check, body: Any, query: Mapping[str, list[str]]) -
     _endpoint(check, "EndpointConfig", body.get("EndpointConfig"))
 
 
+def _remote_source(check: _Check, key: str, value: str, what: str) -> None:
+    if not check.settings.allow_remote_sources:
+        check.deny("no-remote-sources", key, f"{what} makes the engine fetch it from the host's network",
+                   value, query=True)
+
+
+def _image_create(check: _Check, body: Any, query: Mapping[str, list[str]]) -> None:
+    for key, values in query.items():
+        for value in values:
+            if key.lower() == "fromsrc" and value not in ("", "-"):  # "-": the archive is the body
+                _remote_source(check, key, value, "importing from a URL")
+
+
 def _image_build(check: _Check, body: Any, query: Mapping[str, list[str]]) -> None:
     for key, values in query.items():
         for value in values:
+            if key.lower() == "remote" and value:
+                _remote_source(check, key, value, "building from a remote context")
             if key.lower() == "networkmode":
                 if value.lower() == "host" and not check.settings.allow_host_namespaces:
                     check.deny("no-host-namespaces", key, "builds on the host network are not allowed",
@@ -667,6 +713,7 @@ _RULES: dict[str, Callable[[_Check, Any, Mapping[str, list[str]]], None]] = {
     "ContainerUpdate": _container_update,
     "ContainerExec": _container_exec,
     "VolumeCreate": _volume_create,
+    "NetworkCreate": _network_create,
     "ServiceCreate": _service,
     "ServiceUpdate": _service,
     "PluginPull": _plugin_pull,
@@ -675,6 +722,7 @@ _RULES: dict[str, Callable[[_Check, Any, Mapping[str, list[str]]], None]] = {
     "NetworkConnect": _network_connect,
     "NetworkDisconnect": _network_connect,
     "ImageBuild": _image_build,
+    "ImageCreate": _image_create,
     "Grpc": _grpc,
     "ImageCommit": _image_commit,
 }
