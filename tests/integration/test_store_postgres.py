@@ -49,6 +49,16 @@ class Cluster:
             await conn.close()
         return name
 
+    async def end_sessions(self, name: str) -> int:
+        """Terminate every session on database ``name``, as a server restart would; returns how many."""
+        conn = await asyncpg.connect(host=str(self.socket_dir), port=PORT, user="postgres",
+                                     database="postgres")
+        try:
+            return len(await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = $1", name))
+        finally:
+            await conn.close()
+
     async def drop_database(self, name: str) -> None:
         conn = await asyncpg.connect(host=str(self.socket_dir), port=PORT, user="postgres",
                                      database="postgres")
@@ -121,6 +131,24 @@ async def test_audit_fails_closed_when_the_database_goes_away(cluster: Cluster):
         with pytest.raises(AuditUnavailable, match=rf'the audit store postgresql\+asyncpg://postgres@/{name}'
                                                    rf'.* cannot be written: .*"{name}" does not exist'):
             await log.record(record)
+    finally:
+        await store.close()
+
+
+async def test_audit_writes_go_on_after_the_server_ends_the_writers_session(cluster: Cluster):
+    """The audit trail keeps one connection for its writes: ended by the server, it is replaced
+    without a mutating call being refused."""
+    name = await cluster.create_database()
+    store = await open_store(cluster.url(name))
+    log = AuditLog(store)
+    record = AuditRecord(datetime.now(UTC), "alice", "127.0.0.1:1", "prod", "POST", "/containers/create",
+                         "ContainerCreate", "allow")
+    try:
+        first = await log.record(record)
+        assert await cluster.end_sessions(name) >= 1
+        second = await log.record(record)
+        assert second > first
+        assert [r.id for r in await log.query(operation="ContainerCreate")] == [first, second]
     finally:
         await store.close()
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dockgate.store import models
 from dockgate.store.database import Store
@@ -60,21 +61,26 @@ class AuditFilter:
 _COLUMNS = tuple(f.name for f in fields(AuditRecord) if f.name != "id")
 
 
+_TABLE = models.AuditEntry.__table__
+
+
 async def insert_record(store: Store, record: AuditRecord) -> int:
     """Write ``record``; when this returns the commit is done (on disk for SQLite in FULL mode)."""
-    async with store.session() as session:
-        entry = models.AuditEntry(**{name: getattr(record, name) for name in _COLUMNS})
-        session.add(entry)
-        await session.commit()
-        return entry.id
+    row = {name: getattr(record, name) for name in _COLUMNS}
+
+    async def insert_one(connection: AsyncConnection) -> int:
+        result = await connection.execute(insert(_TABLE), row)
+        return int(result.inserted_primary_key[0])
+    return await store.write(insert_one)
 
 
 async def insert_records(store: Store, records: list[AuditRecord]) -> None:
     """Write several records in one transaction (the records of reads, written after the fact)."""
     rows = [{name: getattr(r, name) for name in _COLUMNS} for r in records]
-    # Core on a bare connection, one executemany: the ORM's bulk path cost three times as much per row.
-    async with store.engine.begin() as connection:
-        await connection.execute(insert(models.AuditEntry.__table__), rows)
+
+    async def insert_all(connection: AsyncConnection) -> None:  # one executemany, no ORM objects
+        await connection.execute(insert(_TABLE), rows)
+    await store.write(insert_all)
 
 
 async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> None:
@@ -86,10 +92,10 @@ async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> N
         **{name: func.coalesce(bindparam(name), getattr(column, name)) if name in _KEPT else bindparam(name)
            for name in _OUTCOME})
     rows = [{"record_id": o["id"], **{name: o.get(name) for name in _OUTCOME}} for o in outcomes]
-    async with store.session() as session:
-        connection = await session.connection()
+
+    async def update_all(connection: AsyncConnection) -> None:
         await connection.execute(statement, rows)
-        await session.commit()
+    await store.write(update_all)
 
 
 _OUTCOME = ("status", "duration_ms", "bytes_in", "bytes_out", "kind", "started", "ended")
