@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,10 @@ class Target:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU the target's process has used so far (none for direct)."""
+        return 0.0 if self.process is None else process_cpu_seconds(self.process.pid)
+
     def rss_kib(self) -> int:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -92,6 +97,17 @@ class Figures:
 
     def get(self, metric: str, target: str) -> float:
         return statistics.median(self.samples[metric][target])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def engine_pid() -> int:
+    """The bench engine's dockerd, from the rig's pid file."""
+    root = Path(os.environ.get("DOCKGATE_RIG_ROOT", "/var/tmp/dockgate-rig"))
+    return int((root / "engines" / "bench" / "pid").read_text().strip())
 
 
 def sh(*cmd: str) -> str:
@@ -253,24 +269,46 @@ def wrk(target: Target, script: Path, concurrency: int, seconds: float) -> dict[
     return report
 
 
+def rotated(targets: list[Target], round_: int) -> list[Target]:
+    """The targets in the order of this round: interleaved, so that slow drifts in machine load hit
+    all three alike, and each round starting with the next one, so that none always goes first."""
+    shift = round_ % len(targets)
+    return targets[shift:] + targets[:shift]
+
+
 def bench_listing(targets: list[Target], figures: Figures, script: Path, seconds: float,
                   warmup: float, rounds: int) -> None:
+    """Throughput and latency; then the CPU each request cost the engine and the proxy (user and
+    system, from /proc), the steadier figure behind the ratios: on 2 cores the proxy's CPU is
+    taken from the engine's."""
+    cpu: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     for concurrency in (1, 32):
-        for _ in range(rounds):
-            for target in targets:  # interleaved, so slow drifts in machine load hit all three alike
+        for round_ in range(rounds):
+            for target in rotated(targets, round_):
                 wrk(target, script, concurrency, warmup)
+                engine, proxy = process_cpu_seconds(engine_pid()), target.cpu_seconds()
                 report = wrk(target, script, concurrency, seconds)
+                requests = report["requests"]
                 figures.add(f"list c={concurrency} req/s", target.name,
-                            report["requests"] / (report["duration_us"] / 1e6))
+                            requests / (report["duration_us"] / 1e6))
+                cpu[(concurrency, target.name)].append(
+                    ((process_cpu_seconds(engine_pid()) - engine) / requests * 1e6,
+                     (target.cpu_seconds() - proxy) / requests * 1e6))
                 figures.add(f"list c={concurrency} p50 ms", target.name, report["p50_us"] / 1000)
                 figures.add(f"list c={concurrency} p99 ms", target.name, report["p99_us"] / 1000)
+    print("CPU per listing request, median of the rounds (engine / proxy process, user + system):")
+    for (concurrency, name), samples in cpu.items():
+        engine_us = statistics.median(e for e, _ in samples)
+        proxy_us = statistics.median(p for _, p in samples)
+        print(f"  c={concurrency:<3} {name:<9} engine {engine_us:7.0f} us   proxy {proxy_us:5.0f} us"
+              + (f" ({proxy_us / engine_us:.1%} of the engine's)" if proxy_us else ""))
 
 
 def bench_logs(targets: list[Target], figures: Figures, container: str, runs: int) -> int:
     """Stream the whole log with curl (body discarded); returns its size in bytes."""
     size = 0
-    for _ in range(runs):
-        for target in targets:
+    for round_ in range(runs):
+        for target in rotated(targets, round_):
             out = sh("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
                      "-H", target.auth, f"{target.base}/{API}/containers/{container}/logs?stdout=1")
             code, size_s, seconds = out.split()
@@ -283,8 +321,8 @@ def bench_logs(targets: list[Target], figures: Figures, container: str, runs: in
 
 def bench_exec(targets: list[Target], figures: Figures, container: str, count: int, rounds: int) -> None:
     """``count`` sequential exec round trips (create, start over the hijack, read the output)."""
-    for _ in range(rounds):
-        for target in targets:
+    for round_ in range(rounds):
+        for target in rotated(targets, round_):
             api = docker.APIClient(base_url=f"tcp://127.0.0.1:{target.port}", version="1.41")
             api.headers["Authorization"] = f"Bearer {target.token}"
 
