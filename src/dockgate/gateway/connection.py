@@ -14,7 +14,7 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -230,7 +230,9 @@ class ClientConnection:
         gate = self.gateway.gatekeeper
         call = Call(exchange.method, target.path, target.query, host, has_body=not body.done)
         try:
-            identity = await gate.identify(replace(self.caller, authorization=request.get(b"authorization")))
+            known = self.caller  # what the transport knows, with this request's credentials
+            caller = Caller(known.source, request.get(b"authorization"), known.cert_cn, known.peer_uid)
+            identity = await gate.identify(caller)
         except Refusal as refusal:
             return await self._refused(exchange, request, body, refusal)
         self.identity, exchange.user = identity, identity.user
