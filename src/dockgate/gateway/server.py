@@ -240,8 +240,7 @@ class Gateway:
 
         They are written by :meth:`write_finished` when a next request has gone to its engine, or
         within ``FINISH_DELAY``: a client that sends its next request as soon as it has an answer
-        would otherwise wait for this bookkeeping, a third of the gateway's time per request, where
-        the engine's time hides it.
+        would otherwise wait for this bookkeeping, which the engine's time hides.
         """
         self._finished.append((caller, exchange, peer, seconds))
         if self._finish_timer is None:
