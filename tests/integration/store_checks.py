@@ -214,11 +214,14 @@ async def check_authenticator_reads_once_for_concurrent_misses(store: Store) -> 
     await user_store.add_user(store, "alice", grants=[Grant("*", "viewer")])
     token, row = await issue_token(store, "alice")
     reads = []
+    have_read, answer = asyncio.Event(), asyncio.Event()
+    answer.set()
 
     async def counted(store_: Store, token_id: str) -> token_store.Credential | None:
         reads.append(token_id)
         found = await find_credential(store_, token_id)
-        await asyncio.sleep(0.05)  # a slow store: every caller arrives while the read is in flight
+        have_read.set()
+        await answer.wait()  # a slow store: the answer is on its way while others arrive
         return found
 
     find_credential = token_store.find_credential
@@ -233,10 +236,13 @@ async def check_authenticator_reads_once_for_concurrent_misses(store: Store) -> 
         assert len(reads) == 2
 
         clock[0] += 3.0
+        have_read.clear()
+        answer.clear()
         pending = asyncio.ensure_future(auth.authenticate(bearer(token), None))
-        await asyncio.sleep(0.03)  # the read has seen the token active; its answer is on the way
+        await have_read.wait()  # the read has seen the token active; its answer is held back
         await token_store.revoke_tokens(store, [row.token_id])
         auth.invalidate(row.token_id)
+        answer.set()
         assert (await pending).user == "alice"  # it asked before the revocation
         with pytest.raises(AuthenticationFailed, match="revoked"):
             await auth.authenticate(bearer(token), None)
