@@ -481,9 +481,9 @@ class ClientConnection:
         Like Go's net/http, a read-EOF from the client after its request means it is gone: a
         ``logs -f`` follower that disconnects must not keep an engine stream open until the next
         line. Watching starts once the request is complete and the response has needed more than
-        one read (a stream, not a short answer), so a client that half-closes after a short request
-        (``printf ... | nc -N``) still gets its answer. Bytes the client sends meanwhile (a
-        pipelined request) stay in its stream for the next request.
+        one read (a stream, not a short answer): a short answer read at once still reaches a client
+        that half-closed after its request (``printf ... | nc -N``). Bytes the client sends
+        meanwhile (a pipelined request) stay in its stream for the next request.
         """
         if not self._watching:
             if not self._request_done or not self._first_read_done:
