@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 
 import pexpect
 import pytest
@@ -40,19 +41,25 @@ def open_sessions(person: Person, container: str) -> tuple[list[subprocess.Popen
     return followers, shell
 
 
-def seconds_until_all_end(followers: list[subprocess.Popen], shell: pexpect.spawn, started: float) -> float:
-    for follower in followers:
-        follower.wait(timeout=BOUND + 5)
-    shell.expect(pexpect.EOF, timeout=BOUND + 5)
-    return time.monotonic() - started
-
-
-def close(followers: list[subprocess.Popen], shell: pexpect.spawn) -> None:
-    for follower in followers:
-        if follower.poll() is None:
-            follower.kill()
-        follower.communicate()
-    shell.close(force=True)
+def assert_sessions_end(person: Person, container: str,
+                        cut_off: Callable[[], subprocess.CompletedProcess[str]]) -> None:
+    """Open ``person``'s sessions on ``container``, run ``cut_off`` (a dockgate command), and assert
+    that every session ends within BOUND seconds of it."""
+    followers, shell = open_sessions(person, container)
+    try:
+        started = time.monotonic()
+        done = cut_off()
+        assert done.returncode == 0, done.stderr
+        for follower in followers:
+            follower.wait(timeout=BOUND + 5)
+        shell.expect(pexpect.EOF, timeout=BOUND + 5)
+        assert time.monotonic() - started < BOUND
+    finally:
+        for follower in followers:
+            if follower.poll() is None:
+                follower.kill()
+            follower.communicate()
+        shell.close(force=True)
 
 
 @pytest.mark.timeout(90)
@@ -61,14 +68,7 @@ def test_revoking_a_token_ends_its_streams_and_sessions(cli_env, gateway, dockga
     person, token_id = make_person(cli_env, gateway, tmp_path, f"rev-{test_id}", "operator@test1")
     # Another token of the same user is not revoked: it goes on working.
     other = dockgate("tokens", "create", "--user", person.name).stdout.strip()
-    followers, shell = open_sessions(person, ticking.name)
-    try:
-        started = time.monotonic()
-        revoked = dockgate("tokens", "revoke", token_id)
-        assert revoked.returncode == 0, revoked.stderr
-        assert seconds_until_all_end(followers, shell, started) < BOUND
-    finally:
-        close(followers, shell)
+    assert_sessions_end(person, ticking.name, lambda: dockgate("tokens", "revoke", token_id))
     result = person.docker("ps")
     assert result.returncode != 0 and f"token {token_id} has been revoked" in result.stderr, result.stderr
     answer = raw(gateway, "GET", "/v1.41/containers/json", token=person.token)
@@ -85,14 +85,7 @@ def test_disabling_a_user_ends_their_streams_and_sessions(cli_env, gateway, dock
                                                           tmp_path, test_id):
     user = f"dis-{test_id}"
     person, _ = make_person(cli_env, gateway, tmp_path, user, "operator@test1")
-    followers, shell = open_sessions(person, ticking.name)
-    try:
-        started = time.monotonic()
-        disabled = dockgate("users", "disable", user)
-        assert disabled.returncode == 0, disabled.stderr
-        assert seconds_until_all_end(followers, shell, started) < BOUND
-    finally:
-        close(followers, shell)
+    assert_sessions_end(person, ticking.name, lambda: dockgate("users", "disable", user))
     answer = raw(gateway, "GET", "/v1.41/containers/json", token=person.token)
     assert (answer.status, answer.message) == (401, f"authentication failed: user '{user}' is disabled")
     assert dockgate("users", "enable", user).returncode == 0

@@ -7,6 +7,7 @@ only on a unix socket there (no TCP port to collide with); every test gets a dat
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,38 +120,39 @@ async def test_repository(cluster: Cluster, check: Callable[[Store], Awaitable[N
         await store.close()
 
 
-async def test_audit_fails_closed_when_the_database_goes_away(cluster: Cluster):
+CREATE_RECORD = AuditRecord(datetime.now(UTC), "alice", "127.0.0.1:1", "prod", "POST", "/containers/create",
+                            "ContainerCreate", "allow")
+
+
+@contextlib.asynccontextmanager
+async def audit_on_new_database(cluster: Cluster) -> AsyncIterator[tuple[str, AuditLog]]:
+    """A fresh database's name, and the audit log on it (its store closed afterwards)."""
     name = await cluster.create_database()
     store = await open_store(cluster.url(name))
-    log = AuditLog(store)
-    record = AuditRecord(datetime.now(UTC), "alice", "127.0.0.1:1", "prod", "POST", "/containers/create",
-                         "ContainerCreate", "allow")
     try:
-        await log.record(record)
+        yield name, AuditLog(store)
+    finally:
+        await store.close()
+
+
+async def test_audit_fails_closed_when_the_database_goes_away(cluster: Cluster):
+    async with audit_on_new_database(cluster) as (name, log):
+        await log.record(CREATE_RECORD)
         await cluster.drop_database(name)
         with pytest.raises(AuditUnavailable, match=rf'the audit store postgresql\+asyncpg://postgres@/{name}'
                                                    rf'.* cannot be written: .*"{name}" does not exist'):
-            await log.record(record)
-    finally:
-        await store.close()
+            await log.record(CREATE_RECORD)
 
 
 async def test_audit_writes_go_on_after_the_server_ends_the_writers_session(cluster: Cluster):
     """The audit trail keeps one connection for its writes: ended by the server, it is replaced
     without a mutating call being refused."""
-    name = await cluster.create_database()
-    store = await open_store(cluster.url(name))
-    log = AuditLog(store)
-    record = AuditRecord(datetime.now(UTC), "alice", "127.0.0.1:1", "prod", "POST", "/containers/create",
-                         "ContainerCreate", "allow")
-    try:
-        first = await log.record(record)
+    async with audit_on_new_database(cluster) as (name, log):
+        first = await log.record(CREATE_RECORD)
         assert await cluster.end_sessions(name) >= 1
-        second = await log.record(record)
+        second = await log.record(CREATE_RECORD)
         assert second > first
         assert [r.id for r in await log.query(operation="ContainerCreate")] == [first, second]
-    finally:
-        await store.close()
 
 
 async def test_unreachable_server_is_named(tmp_path: Path):
