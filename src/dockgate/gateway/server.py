@@ -225,11 +225,16 @@ class Gateway:
             return await engine.resolve_list_references(query)
 
     # -- access -------------------------------------------------------------------------------
-    def _record(self, caller: Caller, exchange: Exchange, **outcome: Any) -> AuditRecord:
+    def _record(self, caller: Caller, exchange: Exchange, seconds: float | None = None) -> AuditRecord:
+        """The record of ``exchange``; with its outcome once answered (in ``seconds``)."""
+        answered = seconds is not None
         return self.gatekeeper.record(
             caller, time=exchange.time, user=exchange.user, host=exchange.host, method=exchange.method,
             path=exchange.path, operation=exchange.operation, decision=exchange.decision, rule=exchange.rule,
-            body=exchange.audit_body, **outcome)
+            body=exchange.audit_body, status=exchange.status or None,
+            duration_ms=round(seconds * 1000, 3) if seconds is not None else None,
+            bytes_in=exchange.received if answered else 0, bytes_out=exchange.sent if answered else 0,
+            kind=exchange.kind, started=exchange.started, ended=exchange.ended)
 
     async def audit_before(self, caller: Caller, exchange: Exchange) -> int:
         """The durable record of a mutating call, written before it is forwarded."""
@@ -253,13 +258,13 @@ class Gateway:
         finished, self._finished = self._finished, []
         for caller, exchange, peer, seconds in finished:
             self.access_log.write(exchange, peer, seconds)
-            outcome = {"status": exchange.status or None, "duration_ms": round(seconds * 1000, 3),
-                       "bytes_in": exchange.received, "bytes_out": exchange.sent,
-                       "kind": exchange.kind, "started": exchange.started, "ended": exchange.ended}
             if exchange.audit_id is None:
-                self.audit.later(self._record(caller, exchange, **outcome))
+                self.audit.later(self._record(caller, exchange, seconds))
             else:
-                self.audit.complete_later(exchange.audit_id, **outcome)
+                self.audit.complete_later(
+                    exchange.audit_id, status=exchange.status or None, duration_ms=round(seconds * 1000, 3),
+                    bytes_in=exchange.received, bytes_out=exchange.sent, kind=exchange.kind,
+                    started=exchange.started, ended=exchange.ended)
 
     async def _end_revoked_streams(self) -> None:
         """Every few seconds, end the requests in progress (streams, sessions) of callers whose
