@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from tests.conftest import Result
 from tests.integration.store_checks import CHECKS, check_id
 
@@ -48,6 +48,11 @@ async def test_sqlite_file_is_private_and_commits_wait_for_the_disk(db_path: Pat
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+        def pragmas(conn: Connection) -> tuple[object, ...]:
+            return tuple(conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                         for name in ("journal_mode", "synchronous", "foreign_keys"))
+        assert await store.write(pragmas) == ("wal", 2, 1)  # the audit writer's own connection too
     finally:
         await store.close()
     assert db_path.stat().st_mode & 0o777 == 0o600

@@ -9,8 +9,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any, Literal
 
-from sqlalchemy import Dialect, Select, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Dialect, Select, bindparam, func, insert, select, update
 
 from dockgate.store import models
 from dockgate.store.database import Store
@@ -70,8 +69,8 @@ async def insert_record(store: Store, record: AuditRecord) -> int:
     """Write ``record``; when this returns the commit is done (on disk for SQLite in FULL mode)."""
     row = {name: getattr(record, name) for name in _COLUMNS}
 
-    async def insert_one(connection: AsyncConnection) -> int:
-        result = await connection.execute(insert(_TABLE), row)
+    def insert_one(connection: Connection) -> int:
+        result = connection.execute(insert(_TABLE), row)
         return int(result.inserted_primary_key[0])
     return await store.write(insert_one)
 
@@ -79,9 +78,9 @@ async def insert_record(store: Store, record: AuditRecord) -> int:
 async def insert_records(store: Store, records: list[AuditRecord]) -> None:
     """Write several records in one transaction (the records of reads, written after the fact)."""
 
-    async def insert_all(connection: AsyncConnection) -> None:
+    def insert_all(connection: Connection) -> None:
         bulk = _bulk_insert(connection.dialect)
-        await connection.exec_driver_sql(bulk.sql, [bulk.row(r) for r in records])
+        connection.exec_driver_sql(bulk.sql, [bulk.row(r) for r in records])
     await store.write(insert_all)
 
 
@@ -127,8 +126,8 @@ async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> N
            for name in _OUTCOME})
     rows = [{"record_id": o["id"], **{name: o.get(name) for name in _OUTCOME}} for o in outcomes]
 
-    async def update_all(connection: AsyncConnection) -> None:
-        await connection.execute(statement, rows)
+    def update_all(connection: Connection) -> None:
+        connection.execute(statement, rows)
     await store.write(update_all)
 
 
