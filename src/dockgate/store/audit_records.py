@@ -67,11 +67,10 @@ _TABLE = models.AuditEntry.__table__
 
 async def insert_record(store: Store, record: AuditRecord) -> int:
     """Write ``record``; when this returns the commit is done (on disk for SQLite in FULL mode)."""
-    row = {name: getattr(record, name) for name in _COLUMNS}
 
     def insert_one(connection: Connection) -> int:
-        result = connection.execute(insert(_TABLE), row)
-        return int(result.inserted_primary_key[0])
+        plan = _insert_plan(connection.dialect)
+        return int(connection.exec_driver_sql(plan.returning_id, plan.row(record)).scalar_one())
     return await store.write(insert_one)
 
 
@@ -79,19 +78,21 @@ async def insert_records(store: Store, records: list[AuditRecord]) -> None:
     """Write several records in one transaction (the records of reads, written after the fact)."""
 
     def insert_all(connection: Connection) -> None:
-        bulk = _bulk_insert(connection.dialect)
-        connection.exec_driver_sql(bulk.sql, [bulk.row(r) for r in records])
+        plan = _insert_plan(connection.dialect)
+        connection.exec_driver_sql(plan.sql, [plan.row(r) for r in records])
     await store.write(insert_all)
 
 
 @dataclass(frozen=True)
-class _BulkInsert:
-    """The records of reads go to the driver's executemany as tuples: Core's executemany binds each
-    row's parameters one by one and cost more CPU per record than SQLite spends storing it (about
-    a tenth of the gateway's CPU per listing request). The SQL and the conversions are still
-    SQLAlchemy's: the statement compiled for the dialect, each column type's own bind processor."""
+class _InsertPlan:
+    """Records go to the driver as tuples: Core's execute binds each row's parameters one by one,
+    which cost more CPU per record than SQLite spends storing it (a tenth of the gateway's CPU per
+    listing request; a fifth of a mutating request's wait for its durable record). The SQL and the
+    conversions are still SQLAlchemy's: the statement compiled for the dialect, each column type's
+    own bind processor."""
 
     sql: str
+    returning_id: str  # the same INSERT, answering the new record's id
     converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's processor)
 
     def row(self, record: AuditRecord) -> tuple[Any, ...]:
@@ -108,12 +109,14 @@ _VALUES = attrgetter(*_COLUMNS)
 
 
 @cache
-def _bulk_insert(dialect: Dialect) -> _BulkInsert:
-    compiled = insert(_TABLE).compile(dialect=dialect, column_keys=list(_COLUMNS))
-    if tuple(compiled.positiontup or ()) != _COLUMNS:  # both our drivers take positional parameters
+def _insert_plan(dialect: Dialect) -> _InsertPlan:
+    statements = (insert(_TABLE), insert(_TABLE).returning(_TABLE.c.id))
+    compiled = [s.compile(dialect=dialect, column_keys=list(_COLUMNS)) for s in statements]
+    if any(tuple(c.positiontup or ()) != _COLUMNS for c in compiled):  # so are both our drivers'
         raise ValueError(f"the {dialect.name} driver's parameters are not positional in column order")
     processors = ((i, _TABLE.columns[name].type.bind_processor(dialect)) for i, name in enumerate(_COLUMNS))
-    return _BulkInsert(compiled.string, tuple((i, p) for i, p in processors if p is not None))
+    return _InsertPlan(compiled[0].string, compiled[1].string,
+                       tuple((i, p) for i, p in processors if p is not None))
 
 
 async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> None:
