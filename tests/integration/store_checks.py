@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -318,6 +319,25 @@ async def check_audit_write_complete_query_export(store: Store) -> None:
     assert lines[2]["started"] == started.isoformat()
 
 
+async def check_batched_audit_records_read_back_like_durable_ones(store: Store) -> None:
+    """Reads' records go in batches by another path than the durable ones: both must store times
+    (and every field) the same way, or time-window queries would miss some."""
+    log = AuditLog(store)
+    await log.record(_record(0))
+    session = {"kind": "exec", "started": T0 + timedelta(minutes=1, seconds=1),
+               "ended": T0 + timedelta(minutes=1, seconds=2, microseconds=5)}
+    written = [_record(1, path="/later/1", **session), _record(2, path="/later/2", body='{"A":1}'),
+               _record(3, path="/later/3", duration_ms=None, status=None, user=None)]
+    for rec in written:
+        log.later(rec)
+    await log.flush()
+    assert await log.record(_record(4)) > 0
+    window = await log.query(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
+    assert [r.path for r in window] == ["/later/1", "/later/2"]
+    read = await log.query(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=4))
+    assert [replace(r, id=None) for r in read] == written
+
+
 async def check_audit_records_are_visible_to_a_new_connection(store: Store) -> None:
     """What record() returned for is committed: another store (another replica) reads it at once."""
     record_id = await AuditLog(store).record(_record(0, method="DELETE", operation="ContainerDelete"))
@@ -346,6 +366,7 @@ CHECKS: list[Callable[[Store], Awaitable[None]]] = [
     check_authenticator_reads_once_for_concurrent_misses,
     check_first_run_creates_admin_once,
     check_audit_write_complete_query_export,
+    check_batched_audit_records_read_back_like_durable_ones,
     check_audit_records_are_visible_to_a_new_connection,
     check_removing_a_user_keeps_their_audit_records,
 ]

@@ -114,7 +114,8 @@ def _insert_plan(dialect: Dialect) -> _InsertPlan:
     compiled = [s.compile(dialect=dialect, column_keys=list(_COLUMNS)) for s in statements]
     if any(tuple(c.positiontup or ()) != _COLUMNS for c in compiled):  # so are both our drivers'
         raise ValueError(f"the {dialect.name} driver's parameters are not positional in column order")
-    processors = ((i, _TABLE.columns[name].type.bind_processor(dialect)) for i, name in enumerate(_COLUMNS))
+    types = (_TABLE.columns[name].type.dialect_impl(dialect) for name in _COLUMNS)  # as Core binds them
+    processors = ((i, t.bind_processor(dialect)) for i, t in enumerate(types))
     return _InsertPlan(compiled[0].string, compiled[1].string,
                        tuple((i, p) for i, p in processors if p is not None))
 
