@@ -68,7 +68,7 @@ def redact_body(operation: str, body: bytes,
             return [walk(v) for v in value]
         if not isinstance(value, dict):
             return value
-        out = {}
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if key.lower() == "env" and isinstance(item, list):
                 out[key] = env(item)
@@ -158,8 +158,9 @@ class AuditLog:
                        bytes_out: int, kind: str | None = None, started: datetime | None = None,
                        ended: datetime | None = None) -> None:
         """Add what is known once the answer is, now (:meth:`complete_later` batches it)."""
-        outcome = {"id": record_id, "status": status, "duration_ms": duration_ms, "bytes_in": bytes_in,
-                   "bytes_out": bytes_out, "kind": kind, "started": started, "ended": ended}
+        outcome: dict[str, object] = {"id": record_id, "status": status, "duration_ms": duration_ms,
+                                      "bytes_in": bytes_in, "bytes_out": bytes_out, "kind": kind,
+                                      "started": started, "ended": ended}
         try:
             async with asyncio.timeout(self.timeout):
                 await audit_records.complete_records(self.store, [outcome])

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Literal, NoReturn
 
@@ -101,9 +101,9 @@ class GoObject(Mapping[str, Any]):
     def _position(self, name: str) -> int | None:
         if self._index is None:
             index: dict[str, int] = {}
-            for position, (key, _) in enumerate(self._pairs):
+            for at, (key, _) in enumerate(self._pairs):
                 folded = fold_name(key)
-                index[folded] = -1 if folded in index else position
+                index[folded] = -1 if folded in index else at
             self._index = index
         position = self._index.get(fold_name(name))
         if position == -1:
@@ -234,7 +234,8 @@ def _duplicate_path(text: str) -> str:
 
     def locate(value: Any, path: str) -> str | None:
         is_object = isinstance(value, list) and value and value[0] is _OBJECT_MARK
-        members = enumerate(value) if isinstance(value, list) and not is_object else ()
+        members: Iterable[tuple[Any, Any]] = (enumerate(value) if isinstance(value, list) and not is_object
+                                              else ())
         if is_object:
             seen: set[str] = set()
             for key, _ in value[1:]:

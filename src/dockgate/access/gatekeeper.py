@@ -32,6 +32,7 @@ from dockgate.access.audit import DEFAULT_SECRET_PATTERNS, AuditRecord, redact_b
 from dockgate.access.body import (
     DEFAULT_LIMIT,
     BodyError,
+    Expect,
     GoObject,
     ensure_within_limit,
     fold_name,
@@ -210,7 +211,8 @@ class Gatekeeper:
         creating = admission.operation is not None and admission.operation.name == "ContainerCreate"
         if admission.policy is None and not creating:
             return body  # an admin's body, read for the audit record only
-        expect = {"object": "object", "array": "array"}.get(admission.read_body or "", "any")
+        expects: dict[str, Expect] = {"object": "object", "array": "array"}
+        expect = expects.get(admission.read_body or "", "any")
         try:
             parsed = parse_body(body, expect=expect, limit=self.body_limit) if body else None
         except BodyError as exc:

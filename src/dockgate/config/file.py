@@ -21,6 +21,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,6 +38,9 @@ from dockgate.engines.endpoint import (
 )
 from dockgate.store.url import ENV_VAR as STORE_ENV_VAR
 from dockgate.store.url import StoreURLError, default_url, normalize_url
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 ENV_VAR = "DOCKGATE_CONFIG"
 
@@ -243,8 +247,8 @@ def save(path: Path, config: ConfigFile) -> None:
     os.replace(tmp, path)
 
 
-def _describe(err: Mapping[str, object]) -> str:
-    where = ".".join(str(p) for p in err["loc"]) or "file"  # type: ignore[union-attr]
+def _describe(err: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "file"
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown setting"
     return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"

@@ -86,8 +86,8 @@ def context_endpoint(name: str, env: Mapping[str, str] | None = None) -> Endpoin
     tls = None
     if tls_dir.is_dir():
         files = {p: tls_dir / f"{p}.pem" for p in ("ca", "cert", "key")}
-        tls = TLSMaterial(*(f if f.is_file() else None for f in files.values()),
-                          verify=not docker.get("SkipTLSVerify", False))
+        ca, cert, key = (f if f.is_file() else None for f in files.values())
+        tls = TLSMaterial(ca, cert, key, verify=not docker.get("SkipTLSVerify", False))
     return Endpoint(_safe_name(name), host, tls if host.startswith("tcp://") else None)
 
 

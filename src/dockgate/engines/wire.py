@@ -73,7 +73,7 @@ class WireConnection:
         when the body ended where its framing said. Raises HTTPError past ``limit`` bytes or when
         the engine hangs up early."""
         framing = response_body(head, method)
-        payload: list[bytes] = []
+        payload: list[bytes | bytearray] = []
         data, size = bytes(self.buf), 0
         self.buf.clear()
         while True:

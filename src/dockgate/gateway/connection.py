@@ -245,9 +245,9 @@ class ClientConnection:
             return await self._answer(exchange, request, body, 200, listing)
         wire = self.gateway.wires.get(host)
         if wire is None:  # a host the user holds no grant on is the gatekeeper's 403, naming the user
-            known = ", ".join(h for h in self.gateway.wires if gate.may_see_host(identity, h)) or "none"
+            names = ", ".join(h for h in self.gateway.wires if gate.may_see_host(identity, h)) or "none"
             return await self._refused(exchange, request, body,
-                                       Refusal(404, f"no such host: {host} (known: {known})", "no-host"))
+                                       Refusal(404, f"no such host: {host} (known: {names})", "no-host"))
         try:
             admission = await gate.admit(identity, call)
         except Refusal as refusal:
@@ -306,7 +306,7 @@ class ClientConnection:
         length = request.get(b"content-length")
         if length is not None and length.strip().isdigit():
             gate.check_size(int(length))
-        payload: list[bytes] = []
+        payload: list[bytes | bytearray] = []
         size = 0
         while not body.done:
             if not self.buf and not await self._fill():
@@ -440,7 +440,7 @@ class ClientConnection:
         conn.buf.clear()
         while True:
             if data:
-                payload: list[bytes] | None = [] if decode else None
+                payload: list[bytes | bytearray] | None = [] if decode else None
                 used = framing.feed(data, payload)
                 if used < len(data):  # bytes after the body: the engine's connection is not trustworthy
                     conn.reusable = False

@@ -8,7 +8,7 @@ import logging
 import os
 import ssl
 import stat
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,7 +184,7 @@ class Gateway:
                     return sock.getsockname()[1]
         return None
 
-    def _tls_acceptor(self, context: ssl.SSLContext) -> Callable[[PlainStream], Awaitable[None]]:
+    def _tls_acceptor(self, context: ssl.SSLContext) -> Callable[[PlainStream], Coroutine[Any, Any, None]]:
         async def accept(raw: PlainStream) -> None:
             stream = TLSStream(raw, context, server_side=True)
             try:

@@ -25,7 +25,7 @@ class ChunkedScanner:
         self._line = bytearray()  # a size or trailer line split across reads
         self.done = False
 
-    def feed(self, data: bytes, payload: list[bytes] | None = None) -> int:
+    def feed(self, data: bytes | bytearray, payload: list[bytes | bytearray] | None = None) -> int:
         """How many bytes of ``data`` belong to the body (all of them unless it ends inside);
         chunk data is appended to ``payload`` when given."""
         pos, end = 0, len(data)
@@ -67,7 +67,7 @@ class ChunkedScanner:
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
-def _chunk_size(line: bytes) -> int:
+def _chunk_size(line: bytes | bytearray) -> int:
     """Plain hex digits only, as Go reads them (Python's int() would also take 0x, _ and signs)."""
     text = line.split(b";", 1)[0].strip(b" \t\r")
     if not text or len(text) > 16 or not _HEX.issuperset(text):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httptools
 
@@ -23,6 +24,7 @@ MAX_HEAD = 64 * 1024
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"upgrade",
                         b"expect", b"proxy-authenticate", b"proxy-authorization"})
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+_Parser = TypeVar("_Parser", httptools.HttpRequestParser, httptools.HttpResponseParser)
 
 
 class HTTPError(ValueError):
@@ -64,7 +66,8 @@ class _Head:
     _index: dict[bytes, bytes]
 
     def __post_init__(self) -> None:
-        self._index = {k.lower(): v for k, v in reversed(self.headers)}
+        # The dataclass subclasses declare the _index slot; this base has none of its own.
+        self._index = {k.lower(): v for k, v in reversed(self.headers)}  # type: ignore[misc]
 
     def get(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower case)."""
@@ -132,7 +135,7 @@ class _Collector:
         self.headers.append((name, value))
 
 
-def _parse(parser_type: type, head: bytes, what: str) -> tuple[_Collector, httptools.HttpRequestParser]:
+def _parse(parser_type: type[_Parser], head: bytes, what: str) -> tuple[_Collector, _Parser]:
     if head.count(b"\n") != head.count(b"\r\n"):  # some line ends with a bare newline
         head = _BARE_LF.sub(b"\r\n", head)
     collector = _Collector()
@@ -177,7 +180,7 @@ class Body:
     def chunked(self) -> bool:
         return self._chunks is not None
 
-    def feed(self, data: bytes, payload: list[bytes] | None = None) -> int:
+    def feed(self, data: bytes | bytearray, payload: list[bytes | bytearray] | None = None) -> int:
         """How many bytes of ``data`` belong to the body; decoded payload goes to ``payload``."""
         if self._chunks is not None:
             try:

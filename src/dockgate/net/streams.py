@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, cast
 
 READ_SIZE = 256 * 1024
@@ -49,7 +49,7 @@ class PlainStream(asyncio.Protocol):
     finds bytes waiting returns them without a future. Reading pauses above ``READ_SIZE`` buffered.
     """
 
-    def __init__(self, on_connect: Callable[[PlainStream], Awaitable[None]] | None = None) -> None:
+    def __init__(self, on_connect: Callable[[PlainStream], Coroutine[Any, Any, None]] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._on_connect = on_connect

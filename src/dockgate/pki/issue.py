@@ -158,7 +158,9 @@ def _read_ca_key(ca: Issued, password: bytes | None) -> CAKey:
         raise PKIError(f"{ca.key} uses a key algorithm this system cannot load") from None
     if not isinstance(key, CAKey):
         raise PKIError(f"{ca.key} is neither an EC nor an RSA key: dockgate cannot sign with it")
-    if key.public_key().public_numbers() != ca.certificate.public_key().public_numbers():
+    ca_public = ca.certificate.public_key()
+    if (not isinstance(ca_public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+            or key.public_key().public_numbers() != ca_public.public_numbers()):
         raise PKIError(f"{ca.key} is not the key of {ca.cert}")
     return key
 

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Dialect, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Dialect, Select, Table, bindparam, func, insert, select, update
 
 from dockgate.store import models
 from dockgate.store.database import Store
@@ -62,7 +62,8 @@ class AuditFilter:
 _COLUMNS = tuple(f.name for f in fields(AuditRecord) if f.name != "id")
 
 
-_TABLE = models.AuditEntry.__table__
+# Declarative types __table__ as any FromClause; a class with __tablename__ is mapped to a Table.
+_TABLE = cast(Table, models.AuditEntry.__table__)
 
 
 async def insert_record(store: Store, record: AuditRecord) -> int:
@@ -158,7 +159,7 @@ async def stream_records(store: Store, where: AuditFilter) -> AsyncIterator[Audi
             yield _record(entry)
 
 
-def _select(where: AuditFilter) -> Select[tuple[models.AuditEntry]]:
+def _select(where: AuditFilter) -> Select[models.AuditEntry]:
     column = models.AuditEntry
     query = select(column)
     for name, value in asdict(where).items():

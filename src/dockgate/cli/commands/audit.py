@@ -20,6 +20,7 @@ from dockgate.cli.timeparse import to_engine_time
 
 if TYPE_CHECKING:
     from dockgate.access.audit import AuditRecord
+    from dockgate.store.audit_records import Decision
     from dockgate.store.database import Store
 
 DEFAULT_LIMIT = 100
@@ -59,19 +60,20 @@ def audit(
     """Show who did what through the gateway, allowed or denied, oldest first."""
     from dockgate.access.audit import AuditLog, jsonl_line, record_json
 
-    filters = {"user": user, "host": host, "operation": operation,
-               "decision": decision.value if decision else None,
-               "since": _moment(since, "since"), "until": _moment(until, "until")}
+    chosen: Decision | None = decision.value if decision else None
+    since_at, until_at = _moment(since, "since"), _moment(until, "until")
 
     if fmt is AuditFormat.jsonl and limit is None:
         async def export(store: Store) -> int:
-            return await AuditLog(store).export_jsonl(sys.stdout, **filters)
+            return await AuditLog(store).export_jsonl(sys.stdout, user=user, host=host, operation=operation,
+                                                      decision=chosen, since=since_at, until=until_at)
 
         with_store(export)
         return
 
     async def query(store: Store) -> list[AuditRecord]:
-        return await AuditLog(store).query(**filters, limit=limit or DEFAULT_LIMIT)
+        return await AuditLog(store).query(user=user, host=host, operation=operation, decision=chosen,
+                                           since=since_at, until=until_at, limit=limit or DEFAULT_LIMIT)
 
     records = with_store(query)
     if fmt is AuditFormat.json:

@@ -15,11 +15,11 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -131,7 +131,10 @@ async def _targets(refs: Sequence[str], by_label: ContainerListQuery | None, hos
     found: list[Target] = []
     for ref in refs:
         endpoint = await session.locate(ref, hosts, all_hosts) if several_hosts else chosen[0]
-        info = await session.with_engine(endpoint, lambda engine, ref=ref: engine.inspect_container(ref))
+
+        def inspect(engine: EngineClient, ref: str = ref) -> Awaitable[dict[str, Any]]:
+            return engine.inspect_container(ref)
+        info = await session.with_engine(endpoint, inspect)
         found.append(target(endpoint, info["Id"], info.get("Name", "").lstrip("/") or ref))
     if by_label is not None:
         results = await session.on_hosts(hosts, all_hosts, lambda engine: engine.containers(by_label))
