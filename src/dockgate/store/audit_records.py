@@ -88,9 +88,9 @@ async def insert_records(store: Store, records: list[AuditRecord]) -> None:
 class _InsertPlan:
     """Records go to the driver as tuples: Core's execute binds each row's parameters one by one,
     which cost more CPU per record than SQLite spends storing it (a tenth of the gateway's CPU per
-    listing request; a fifth of a mutating request's wait for its durable record). The SQL and the
-    conversions are still SQLAlchemy's: the statement compiled for the dialect, each column type's
-    own bind processor."""
+    listing request, and 0.05 to 0.2 ms of a mutating request's wait for its durable record). The
+    SQL and the conversions are still SQLAlchemy's: the statement compiled for the dialect, each
+    column type's own bind processor."""
 
     sql: str
     returning_id: str  # the same INSERT, answering the new record's id

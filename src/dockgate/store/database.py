@@ -74,8 +74,9 @@ class Store:
 class _ThreadWriter:
     """SQLite: each write is one hop to a thread of its own, where a plain (pysqlite) connection
     runs the whole transaction. Through aiosqlite the cursor, each statement and the commit crossed
-    threads one by one: a durable audit record took four hops, 1 to 2.5 ms before a mutating request
-    could go on; here about 0.4 ms. A write whose caller stops waiting (a timeout) still completes."""
+    threads one by one: four hops, 0.94 ms per durable audit record back to back, which a mutating
+    request waits for before it is forwarded; here 0.5 ms. A write whose caller stops waiting (a
+    timeout) still completes."""
 
     def __init__(self, path: Path) -> None:
         self._engine = create_engine(f"sqlite+pysqlite:///{path}", poolclass=NullPool)
