@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from dockgate.store import audit_records
-from dockgate.store.audit_records import AuditFilter, AuditRecord, Decision
+from dockgate.store.audit_records import OUTCOME, AuditFilter, AuditRecord, Decision
 from dockgate.store.database import DATABASE_ERRORS, Store, describe
 
 __all__ = ["DEFAULT_SECRET_PATTERNS", "REDACTED", "AuditLog", "AuditRecord", "AuditUnavailable",
@@ -109,10 +109,10 @@ class AuditLog:
         self._pending.append(rec)
         self._schedule()
 
-    def complete_later(self, record_id: int, **outcome: Any) -> None:
-        """Queue the outcome of a record written before forwarding (see :meth:`complete`): the
-        record that matters, that the call happened, is already on disk."""
-        self._outcomes.append({"id": record_id, **outcome})
+    def complete_later(self, record_id: int, answered: AuditRecord) -> None:
+        """Queue the outcome in ``answered`` for the record written before forwarding (see
+        :meth:`complete`): the record that matters, that the call happened, is already on disk."""
+        self._outcomes.append({"id": record_id, **{name: getattr(answered, name) for name in OUTCOME}})
         self._schedule()
 
     def _schedule(self) -> None:

@@ -258,13 +258,11 @@ class Gateway:
         finished, self._finished = self._finished, []
         for caller, exchange, peer, seconds in finished:
             self.access_log.write(exchange, peer, seconds)
+            answered = self._record(caller, exchange, seconds)
             if exchange.audit_id is None:
-                self.audit.later(self._record(caller, exchange, seconds))
+                self.audit.later(answered)
             else:
-                self.audit.complete_later(
-                    exchange.audit_id, status=exchange.status or None, duration_ms=round(seconds * 1000, 3),
-                    bytes_in=exchange.received, bytes_out=exchange.sent, kind=exchange.kind,
-                    started=exchange.started, ended=exchange.ended)
+                self.audit.complete_later(exchange.audit_id, answered)
 
     async def _end_revoked_streams(self) -> None:
         """Every few seconds, end the requests in progress (streams, sessions) of callers whose

@@ -128,15 +128,16 @@ async def complete_records(store: Store, outcomes: list[dict[str, object]]) -> N
     # A session's kind, start and end are kept when an outcome does not say them.
     statement = update(column).where(column.id == bindparam("record_id")).values(
         **{name: func.coalesce(bindparam(name), getattr(column, name)) if name in _KEPT else bindparam(name)
-           for name in _OUTCOME})
-    rows = [{"record_id": o["id"], **{name: o.get(name) for name in _OUTCOME}} for o in outcomes]
+           for name in OUTCOME})
+    rows = [{"record_id": o["id"], **{name: o.get(name) for name in OUTCOME}} for o in outcomes]
 
     def update_all(connection: Connection) -> None:
         connection.execute(statement, rows)
     await store.write(update_all)
 
 
-_OUTCOME = ("status", "duration_ms", "bytes_in", "bytes_out", "kind", "started", "ended")
+# The fields known once a call is answered: what completing a record fills in.
+OUTCOME = ("status", "duration_ms", "bytes_in", "bytes_out", "kind", "started", "ended")
 _KEPT = frozenset({"kind", "started", "ended"})
 
 
