@@ -40,7 +40,7 @@ from dockgate.access.body import (
 )
 from dockgate.access.engine_lookup import labels_of
 from dockgate.access.identity import AuthenticationFailed, Identity
-from dockgate.access.operations import Operation
+from dockgate.access.operations import Operation, all_operations
 from dockgate.access.policy import (
     ENTERING,
     BodyKind,
@@ -248,6 +248,15 @@ class Gatekeeper:
 
     def may_see_host(self, identity: Identity, host: str) -> bool:
         return identity.is_admin or any(g.host in (host, "*") for g in identity.grants)
+
+    def operations_on(self, identity: Identity, host: str) -> frozenset[str]:
+        """The operations some grant of ``identity`` lets it call on ``host``, before label scope and
+        body policy have their say: what a person is offered (the dashboard's buttons). The call
+        itself is still decided by :meth:`admit` and :meth:`police`."""
+        if identity.is_admin:
+            return all_operations()
+        held = [self.roles[g.role] for g in identity.grants if g.host in (host, "*") and g.role in self.roles]
+        return frozenset().union(*(role.operations for role in held))
 
     def record(self, caller: Caller, *, user: str | None, host: str | None, method: str, path: str,
                operation: str, decision: Decision, rule: str = "", body: bytes | None = None,

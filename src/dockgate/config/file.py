@@ -160,6 +160,24 @@ class AuditSettings(BaseModel):
         return value
 
 
+class DashboardSettings(BaseModel):
+    """``[dashboard]``: the browser dashboard ``dockgate serve`` offers at ``/`` of its TCP address.
+    ``session_lifetime`` bounds a sign-in (``90m``, ``12h``, ``7d``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    session_lifetime: str = "12h"
+
+    @field_validator("session_lifetime")
+    @classmethod
+    def _lifetime(cls, value: str) -> str:
+        from dockgate.access.tokens import parse_lifetime
+
+        parse_lifetime(value)
+        return value
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -169,6 +187,7 @@ class ConfigFile(BaseModel):
     store: StoreSettings = StoreSettings()
     access: AccessSettings = AccessSettings()
     audit: AuditSettings = AuditSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     roles: dict[str, RoleConfig] = {}
     policy: list[PolicyEntry] = []
 

@@ -154,9 +154,14 @@ class ExecSession:
 class EngineClient:
     """A connection to one engine. Use as ``async with EngineClient(endpoint) as engine:``."""
 
-    def __init__(self, endpoint: Endpoint, *, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(self, endpoint: Endpoint, *, connect_timeout: float = CONNECT_TIMEOUT,
+                 headers: Mapping[str, str] | None = None, api_version: str | None = None) -> None:
+        """``headers`` go with every request; by default those of the docker CLI's configuration.
+        ``api_version`` ("v1.41") spares the ``GET /version`` that otherwise starts each client."""
         self.endpoint = endpoint
+        self._api_version = api_version or "auto"
         self._connect_timeout = connect_timeout
+        self._headers = dict(http_headers() if headers is None else headers)
         self._docker: aiodocker.Docker | None = None
         self._connector: aiohttp.BaseConnector | None = None
 
@@ -169,10 +174,11 @@ class EngineClient:
         # With a connector of ours, aiodocker composes request URLs from ``url`` as given, so
         # socket-based transports get the placeholder host aiodocker itself uses for them.
         url = self.endpoint.client_url() if self.endpoint.scheme not in ("unix", "ssh") \
-            else "unix://localhost"
+            else "unix://localhost" + self.endpoint.path_prefix
         session = aiohttp.ClientSession(connector=self._connector, timeout=timeout, connector_owner=False,
-                                        headers=http_headers())
-        self._docker = aiodocker.Docker(url=url, connector=self._connector, session=session)
+                                        headers=self._headers)
+        self._docker = aiodocker.Docker(url=url, connector=self._connector, session=session,
+                                        api_version=self._api_version)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -201,6 +207,12 @@ class EngineClient:
             tls = self.endpoint.tls
             ctx = tls.ssl_context() if tls else ssl.create_default_context()
         return aiohttp.TCPConnector(ssl=ctx, limit=0)
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use ("v1.41"), once known."""
+        version = self._docker.api_version if self._docker is not None else self._api_version
+        return None if version == "auto" else version
 
     @property
     def docker(self) -> aiodocker.Docker:
@@ -352,7 +364,7 @@ class EngineClient:
         created = await self.call("POST", f"containers/{_ref(ref)}/exec", body=options.body())
         exec_id = created["Id"]
         body = json.dumps({"Detach": False, "Tty": options.tty}).encode()
-        wire = EngineWire(self.endpoint, headers=http_headers())
+        wire = EngineWire(self.endpoint, headers=self._headers)
         stream, pending = await wire.hijack(f"/{self.docker.api_version}/exec/{exec_id}/start", body)
         return ExecSession(self, exec_id, wire, stream, pending, tty=options.tty)
 

@@ -62,6 +62,9 @@ class Endpoint:
     name: str
     url: str
     tls: TLSMaterial | None = None
+    # A path before the API's own on a unix socket (a tcp URL carries it in the URL), e.g. the
+    # dashboard reaching host NAME through the gateway's private socket at /hosts/NAME.
+    prefix: str = ""
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -93,7 +96,7 @@ class Endpoint:
     def path_prefix(self) -> str:
         """A path before the API's own, e.g. ``/hosts/prod`` for a host behind a dockgate gateway."""
         if self.scheme not in ("tcp", "http", "https"):
-            return ""
+            return self.prefix.rstrip("/")
         return urlsplit(self.url).path.rstrip("/")
 
     def display(self) -> str:

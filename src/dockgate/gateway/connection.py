@@ -28,7 +28,7 @@ from dockgate.engines.errors import EngineError
 from dockgate.engines.wire import EngineWire, WireConnection
 from dockgate.gateway.legacy import is_container_list, parse_container_list_query, passes_through
 from dockgate.gateway.relay import relay
-from dockgate.gateway.target import Target, TargetError, parse_target
+from dockgate.gateway.target import TargetError, is_dashboard_target, parse_target
 from dockgate.net.http1 import (
     MAX_HEAD,
     REASONS,
@@ -79,17 +79,22 @@ class Exchange:
     kind: str | None = None  # "exec" or "attach" for a hijacked session
     time: datetime = field(default_factory=lambda: datetime.now(UTC))  # when the request came
     reshape: Callable[[int, bytes], Awaitable[bytes]] | None = None  # the gatekeeper's answer rewrite
+    audited: bool = True  # dashboard pages are logged, not audited: their API calls are
     started: datetime | None = None
     ended: datetime | None = None
 
 
 class ClientConnection:
-    def __init__(self, stream: PlainStream | TLSStream, gateway: Gateway) -> None:
+    def __init__(self, stream: PlainStream | TLSStream, gateway: Gateway, *, dashboard: bool = False) -> None:
+        """``dashboard``: a connection of the dashboard's own, on the gateway's private socket; its
+        requests name the browser they act for (``X-Dockgate-Source``) and it is never root."""
         self.stream = stream
         self.gateway = gateway
         self.buf = bytearray()  # bytes from the client not yet handled (a pipelined request, a body)
         self.peer = _peer_name(stream)
-        self.caller = Caller(self.peer, cert_cn=_cert_cn(stream), peer_uid=_peer_uid(stream))
+        self.from_dashboard = dashboard
+        self.caller = Caller(self.peer, cert_cn=_cert_cn(stream),
+                             peer_uid=None if dashboard else _peer_uid(stream))
         self.identity: Identity | None = None  # of the request in progress, for revocation checks
         self.upstream: WireConnection | None = None
         self.busy = False  # inside a request: graceful shutdown lets it finish
@@ -219,6 +224,12 @@ class ClientConnection:
         return True
 
     async def _route(self, request: RequestHead, body: Body, raw_target: str, exchange: Exchange) -> bool:
+        dashboard = self.gateway.dashboard_wire
+        if dashboard is not None and not self.from_dashboard and \
+                is_dashboard_target(request.method, request.target, request.get(b"accept")):
+            exchange.operation, exchange.audited = "Dashboard", False
+            return await self._forward(request, body, request.target, self._dashboard_headers(request),
+                                       dashboard, exchange, None)
         try:
             target = parse_target(raw_target)
         except TargetError as exc:
@@ -230,6 +241,9 @@ class ClientConnection:
         gate = self.gateway.gatekeeper
         call = Call(exchange.method, target.path, target.query, host, has_body=not body.done)
         try:
+            if self.from_dashboard:  # the browser it acts for, in this request's record too
+                source = (request.get(b"x-dockgate-source") or b"dashboard").decode("latin-1")[:200]
+                self.caller = Caller(source)
             known = self.caller  # what the transport knows, with this request's credentials
             caller = Caller(known.source, request.get(b"authorization"), known.cert_cn, known.peer_uid)
             identity = await gate.identify(caller)
@@ -286,7 +300,9 @@ class ClientConnection:
             except AuditUnavailable as exc:
                 exchange.decision, exchange.rule = "deny", "audit-unavailable"
                 return await self._answer(exchange, request, body, 503, {"message": str(exc)})
-        return await self._forward(request, body, target, query, wire, exchange, checked)
+        upstream_target = (wire.endpoint.path_prefix + target.engine_target(query)).encode()
+        return await self._forward(request, body, upstream_target, self._engine_headers(request, checked),
+                                   wire, exchange, checked)
 
     async def _refused(self, exchange: Exchange, request: RequestHead, body: Body, refusal: Refusal) -> bool:
         exchange.decision, exchange.rule = "deny", refusal.rule
@@ -319,10 +335,9 @@ class ClientConnection:
         return b"".join(payload)
 
     # -- forwarding -----------------------------------------------------------------------------
-    async def _forward(self, request: RequestHead, body: Body, target: Target, query: str, wire: EngineWire,
-                       exchange: Exchange, checked: bytes | None) -> bool:
-        """Send the request on (``checked``: the body the gatekeeper read and decided on, sent in
-        place of the client's) and relay the answer."""
+    @staticmethod
+    def _engine_headers(request: RequestHead, checked: bytes | None) -> list[tuple[bytes, bytes]]:
+        """The headers an engine gets: no credentials of ours, and the checked body's length."""
         headers = [(k, v) for k, v in forwardable(request.headers) if k.lower() != b"authorization"]
         if checked is not None:
             framing = (b"content-length", b"transfer-encoding")
@@ -330,10 +345,24 @@ class ClientConnection:
             headers.append((b"Content-Length", str(len(checked)).encode()))
         if request.get(b"host") is None:  # telnet and HTTP/1.0 clients may omit it; the engine needs one
             headers.append((b"Host", b"localhost"))
+        return headers
+
+    def _dashboard_headers(self, request: RequestHead) -> list[tuple[bytes, bytes]]:
+        """The browser's headers, with who it is and whether it came over TLS said by us alone."""
+        headers = [(k, v) for k, v in forwardable(request.headers)
+                   if not k.lower().startswith((b"x-forwarded-", b"x-dockgate-"))]
+        headers += [(b"X-Forwarded-For", self.peer.rpartition(":")[0].strip("[]").encode() or b"unix"),
+                    (b"X-Forwarded-Proto", b"https" if isinstance(self.stream, TLSStream) else b"http")]
+        return headers
+
+    async def _forward(self, request: RequestHead, body: Body, upstream_target: bytes,
+                       headers: list[tuple[bytes, bytes]], wire: EngineWire, exchange: Exchange,
+                       checked: bytes | None) -> bool:
+        """Send the request on (``checked``: the body the gatekeeper read and decided on, sent in
+        place of the client's) and relay the answer."""
         upgrade = request.upgrade
         if upgrade:
             headers += [(b"Connection", b"Upgrade"), (b"Upgrade", upgrade)]
-        upstream_target = (wire.endpoint.path_prefix + target.engine_target(query)).encode()
         head = request_bytes(request.method, upstream_target, headers)
         # Most requests have no body: the whole request goes in one write, no body pump needed.
         if checked is not None:

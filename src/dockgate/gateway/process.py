@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import uvloop
 
@@ -20,14 +24,24 @@ from dockgate.gateway.server import AccessSetup, Gateway, ListenSpec
 from dockgate.store.database import Store, open_store
 
 
+class Companion(Protocol):
+    """Something served by the gateway's process beside the API (the dashboard): started once the
+    listeners are up, with a private folder for its sockets, and closed before the gateway."""
+
+    async def start(self, gateway: Gateway, store: Store, private: Path) -> str: ...
+
+    async def close(self) -> None: ...
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def run_gateway(config: ConfigFile, store_url: str, book: HostBook, spec: ListenSpec) -> None:
+def run_gateway(config: ConfigFile, store_url: str, book: HostBook, spec: ListenSpec,
+                companions: Sequence[Companion] = ()) -> None:
     """Serve until a signal; raises ListenerError or StoreUnavailable when it cannot start."""
     # uvloop: the event loop and socket transports in C, a tenth of the gateway's CPU per request.
-    uvloop.run(_run(config, store_url, book, spec))
+    uvloop.run(_run(config, store_url, book, spec, companions))
 
 
 def _hand_over(token: str) -> None:
@@ -47,15 +61,20 @@ def _hand_over(token: str) -> None:
                              "use it with `dockgate login --token -` and delete the file")
 
 
-async def _run(config: ConfigFile, store_url: str, book: HostBook, spec: ListenSpec) -> None:
+async def _run(config: ConfigFile, store_url: str, book: HostBook, spec: ListenSpec,
+               companions: Sequence[Companion]) -> None:
     store = await open_store(store_url)
+    # Sockets only this process may use (mkdtemp makes the folder 0700).
+    private = Path(tempfile.mkdtemp(prefix="dockgate-", dir=os.environ.get("XDG_RUNTIME_DIR")))
     try:
-        await _serve(config, store, book, spec)
+        await _serve(config, store, book, spec, companions, private)
     finally:
         await store.close()
+        shutil.rmtree(private, ignore_errors=True)
 
 
-async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenSpec) -> None:
+async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenSpec,
+                 companions: Sequence[Companion], private: Path) -> None:
     first_token = await ensure_admin(store)
     if first_token:
         _hand_over(first_token)
@@ -65,12 +84,20 @@ async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenS
         secret_patterns=config.audit.secret_patterns or DEFAULT_SECRET_PATTERNS)
     gateway = Gateway(book, spec, access, shutdown_grace=config.gateway.shutdown_grace)
     urls = await gateway.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
-    _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
-    await stop.wait()
-    _say("shutting down: no new connections, letting open requests finish")
-    await gateway.close()
+    started: list[Companion] = []
+    try:
+        for companion in companions:
+            started.append(companion)
+            _say(await companion.start(gateway, store, private))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
+        _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
+        await stop.wait()
+        _say("shutting down: no new connections, letting open requests finish")
+    finally:
+        for companion in reversed(started):
+            await companion.close()
+        await gateway.close()

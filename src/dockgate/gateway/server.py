@@ -125,6 +125,8 @@ class Gateway:
     wires: dict[str, EngineWire] = field(init=False)
     gatekeeper: Gatekeeper = field(init=False)
     default_host: str = field(init=False)
+    # Where browser requests go (the dashboard's private socket), when a dashboard runs.
+    dashboard_wire: EngineWire | None = field(init=False, default=None)
     _servers: list[asyncio.base_events.Server] = field(init=False, default_factory=list)
     _connections: dict[asyncio.Task[None], ClientConnection] = field(init=False, default_factory=dict)
 
@@ -144,6 +146,7 @@ class Gateway:
         self.access_log = AccessLog()
         self._finished: list[tuple[Caller, Exchange, str, float]] = []
         self._finish_timer: asyncio.TimerHandle | None = None
+        self._private: list[Path] = []
 
     async def start(self) -> list[str]:
         """Start every listener; returns the addresses, as URLs a docker client takes."""
@@ -176,6 +179,19 @@ class Gateway:
             urls.append(f"tcp://{address[0]}:{port}" + (" (TLS)" if tls else ""))
         return urls
 
+    async def start_private(self, path: Path) -> None:
+        """The socket the dashboard reaches the engines through, as its users, in a folder only
+        this process may enter. Its connections are never taken for root (see ClientConnection)."""
+        server = await asyncio.get_running_loop().create_unix_server(
+            lambda: PlainStream(self._serve_dashboard), path=str(path))
+        os.chmod(path, 0o600)
+        self._private.append(path)
+        self._servers.append(server)
+
+    def serve_dashboard(self, socket_path: Path) -> None:
+        """Relay browser requests (``/``, ``/ui/...``) to the dashboard listening on ``socket_path``."""
+        self.dashboard_wire = EngineWire(Endpoint("dashboard", f"unix://{socket_path}"))
+
     @property
     def tcp_port(self) -> int | None:
         for server in self._servers:
@@ -196,10 +212,13 @@ class Gateway:
             await self._serve(stream)
         return accept
 
-    async def _serve(self, stream: PlainStream | TLSStream) -> None:
+    async def _serve_dashboard(self, stream: PlainStream | TLSStream) -> None:
+        await self._serve(stream, dashboard=True)
+
+    async def _serve(self, stream: PlainStream | TLSStream, *, dashboard: bool = False) -> None:
         task = asyncio.current_task()
         assert task is not None
-        conn = ClientConnection(stream, self)
+        conn = ClientConnection(stream, self, dashboard=dashboard)
         self._connections[task] = conn
         try:
             await conn.run()
@@ -258,6 +277,8 @@ class Gateway:
         finished, self._finished = self._finished, []
         for caller, exchange, peer, seconds in finished:
             self.access_log.write(exchange, peer, seconds)
+            if not exchange.audited:
+                continue
             answered = self._record(caller, exchange, seconds)
             if exchange.audit_id is None:
                 self.audit.later(answered)
@@ -292,6 +313,10 @@ class Gateway:
             await asyncio.gather(*pending, return_exceptions=True)
         for wire in self.wires.values():
             wire.close()
+        if self.dashboard_wire is not None:
+            self.dashboard_wire.close()
+        for path in self._private:
+            path.unlink(missing_ok=True)
         self.write_finished()
         await self.audit.flush()
         self.access_log.flush()

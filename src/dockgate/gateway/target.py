@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 _VERSION = re.compile(r"^/v([0-9.]+)(/.*)?$")
 _SAFE = "/:@!$&'()*+,;=-._~"
 HOSTS_PREFIX = "/hosts"
+DASHBOARD_PREFIX = "/ui"  # no Engine API route starts with it
 
 
 class TargetError(ValueError):
@@ -43,6 +44,15 @@ class Target:
     @property
     def version_tuple(self) -> tuple[int, ...] | None:
         return version_tuple(self.version) if self.version is not None else None
+
+
+def is_dashboard_target(method: bytes, raw: bytes, accept: bytes | None) -> bool:
+    """Whether a request is for the dashboard: anything under ``/ui/``, and a browser asking for
+    ``/`` (``Accept: text/html``), which no Docker API client sends (the engine answers it 404)."""
+    path = raw.split(b"?", 1)[0]
+    if path == b"/ui" or path.startswith(b"/ui/"):
+        return True
+    return path == b"/" and method in (b"GET", b"HEAD") and b"text/html" in (accept or b"")
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""The tables: users, their grants and tokens, and the audit records.
+"""The tables: users, their grants, tokens and passwords, and the audit records.
 
 Audit records name their user as text rather than by key, so removing a user keeps the history of
 what they did. Times are stored as UTC and always come back timezone-aware, on SQLite too.
@@ -125,3 +125,13 @@ class AuditEntry(Base):
     kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     started: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Password(Base):
+    """A user's dashboard password, as a slow salted hash (see access/passwords.py); at most one."""
+
+    __tablename__ = "passwords"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(256))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -29,10 +29,14 @@ def serve(
         help="Require client certificates signed by this CA.")] = None,
     insecure_plaintext: Annotated[bool, typer.Option(
         "--insecure-plaintext", help="Allow plain TCP on a non-loopback address (dangerous).")] = False,
+    no_dashboard: Annotated[bool, typer.Option(
+        "--no-dashboard", help="Serve the Engine API only, no browser dashboard at /.")] = False,
 ) -> None:
     """Serve the Engine API: `DOCKER_HOST=tcp://127.0.0.1:6732 docker ps` then works, and
     `tcp://127.0.0.1:6732/hosts/NAME` addresses host NAME."""
     # The gateway, the access layer and SQLAlchemy load only here, not with every dockgate command.
+    from dockgate.access.tokens import parse_lifetime
+    from dockgate.dashboard.companion import Dashboard
     from dockgate.gateway.process import run_gateway
     from dockgate.gateway.server import ListenerError, ListenSpec, TLSServerFiles
     from dockgate.store.errors import StoreUnavailable
@@ -53,7 +57,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     config = session.load_config()
     try:
-        run_gateway(config, config.store.resolved_url(os.environ), session.host_book(), spec)
+        run_gateway(config, config.store.resolved_url(os.environ), session.host_book(), spec,
+                    () if no_dashboard or not config.dashboard.enabled else (Dashboard(
+                        session_lifetime=parse_lifetime(config.dashboard.session_lifetime)),))
     except ListenerError as exc:
         output.error(str(exc))
         raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ SQLAlchemy are imported inside the commands (see :mod:`dockgate.cli.store_sessio
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -94,6 +95,35 @@ def disable(name: NameArg) -> None:
 def enable(name: NameArg) -> None:
     """Let a disabled user in again."""
     _set_disabled(name, False)
+
+
+@users_app.command("passwd")
+def passwd(
+    name: NameArg,
+    stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
+                                                                 "(one line) instead of asking.")] = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the password: the user signs in to the "
+                                                        "dashboard with a token only.")] = False,
+) -> None:
+    """Set the password a user signs in to the dashboard with (tokens work there too)."""
+    from dockgate.access import passwords
+    from dockgate.store import passwords as password_store
+
+    if clear:
+        had = with_store(lambda store: password_store.clear_password(store, name))
+        output.console.print(f"removed the password of {name}" if had else f"{name} had no password")
+        return
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
+    digest = passwords.hash_password(passwords.validate(password, name))
+
+    async def work(store: Store) -> None:
+        await password_store.set_password(store, name, digest)
+
+    with_store(work)
+    output.console.print(f"set the password of {name}")
 
 
 def _known_role(grant: Grant) -> Grant:
