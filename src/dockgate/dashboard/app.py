@@ -8,7 +8,19 @@ from aiohttp import web
 
 from dockgate.dashboard import auth
 from dockgate.dashboard.engine_calls import error_response
-from dockgate.dashboard.pages import container, containers, events, hosts
+from dockgate.dashboard.pages import (
+    audit,
+    container,
+    container_exec,
+    container_stats,
+    containers,
+    create,
+    events,
+    hosts,
+    images,
+    networks,
+    volumes,
+)
 from dockgate.dashboard.render import SECURITY_HEADERS, STATIC
 from dockgate.dashboard.services import SERVICES, Services
 from dockgate.engines.errors import EngineError
@@ -47,6 +59,7 @@ def build_app(services: Services) -> web.Application:
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     app.router.add_post("/ui/logout", auth.logout)
     app.router.add_static("/ui/static/", str(STATIC), follow_symlinks=False)
-    for pages in (hosts, containers, container, events):
+    for pages in (hosts, containers, container, container_exec, container_stats, create, images, networks,
+                  volumes, events, audit):
         pages.register(app.router)
     return app

@@ -1,24 +1,26 @@
 // One container: tabs (kept in the address's #), lifecycle buttons, processes, and live logs.
+// The page's other tabs (stats, console) live in their own modules, loaded before this one.
 import { api, esc, toast } from "./common.js";
+import { base, registerTab, showTab } from "./container-tabs.js";
 
-const page = document.getElementById("container");
-const base = `/ui/api/hosts/${encodeURIComponent(page.dataset.host)}/containers/${encodeURIComponent(page.dataset.id)}`;
-const tabs = {};
-const starters = {};  // tab name -> start function (called when the tab is first shown)
-const stoppers = {};
-
-// -- tabs ----------------------------------------------------------------------------------------
-function show(name) {
-  if (!document.getElementById(`tab-${name}`)) name = "overview";
-  document.querySelectorAll("section.tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
-  document.querySelectorAll(".tabs a").forEach((a) => a.classList.toggle("active", a.hash === `#${name}`));
-  for (const [other, stop] of Object.entries(stoppers)) if (other !== name) stop();
-  if (starters[name]) starters[name]();
-  tabs.current = name;
-}
-window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+window.addEventListener("hashchange", () => showTab(location.hash.slice(1)));
 
 // -- lifecycle -------------------------------------------------------------------------------------
+// Only the buttons that make sense in the container's state (and that its user may press: the
+// page renders no others).
+const sensible = {
+  running: ["stop", "restart", "pause", "kill", "remove"], paused: ["unpause", "stop", "kill", "remove"],
+  restarting: ["stop", "kill", "remove"], removing: [],
+};
+function showState(status) {
+  const state = document.getElementById("state");
+  state.textContent = status;
+  state.className = `state-tag ${status}`;
+  const allowed = sensible[status] ?? ["start", "restart", "remove"];
+  document.querySelectorAll("#actions button").forEach((b) => { b.hidden = !allowed.includes(b.dataset.action); });
+}
+showState(document.getElementById("state").textContent.trim());
+
 document.getElementById("actions").addEventListener("click", async (event) => {
   const action = event.target.dataset.action;
   if (!action) return;
@@ -29,9 +31,7 @@ document.getElementById("actions").addEventListener("click", async (event) => {
     toast(`${action}: done`, "ok");
     if (action === "remove") { location.assign("/ui/containers"); return; }
     const info = await api(`${base}/json`);
-    const state = document.getElementById("state");
-    state.textContent = info.State.Status;
-    state.className = `state-tag ${info.State.Status}`;
+    showState(info.State.Status);
   } catch (error) {
     toast(`${action}: ${error.message}`, "error", 10);
   } finally {
@@ -53,8 +53,10 @@ async function refreshTop() {
     status.textContent = error.message;
   }
 }
-starters.top = () => { if (!topTimer) { refreshTop(); topTimer = setInterval(refreshTop, 2000); } };
-stoppers.top = () => { clearInterval(topTimer); topTimer = null; };
+registerTab("top", {
+  start: () => { if (!topTimer) { refreshTop(); topTimer = setInterval(refreshTop, 2000); } },
+  stop: () => { clearInterval(topTimer); topTimer = null; },
+});
 document.getElementById("top-controls").addEventListener("submit", (e) => { e.preventDefault(); refreshTop(); });
 
 // -- logs ------------------------------------------------------------------------------------------
@@ -151,7 +153,7 @@ function startLogs() {
   statusTimer = setInterval(status, 1000);
   status();
 }
-starters.logs = () => { if (!logs.source && !logs.started) startLogs(); };
+registerTab("logs", { start: () => { if (!logs.source && !logs.started) startLogs(); } });
 logForm.addEventListener("change", (e) => { if (e.target !== logSearch) startLogs(); });
 logForm.addEventListener("submit", (e) => { e.preventDefault(); startLogs(); });
 logSearch.addEventListener("input", redraw);
@@ -166,4 +168,4 @@ document.getElementById("log-download").addEventListener("click", (e) => {
   e.target.href = `${base}/logs?${logQuery({ download: "1", follow: "0" })}`;
 });
 
-show(location.hash.slice(1) || "overview");
+showTab(location.hash.slice(1) || "overview");
