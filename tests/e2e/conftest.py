@@ -22,6 +22,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PASSWORDS = {"tester": "tester-password-1", "vic": "vic-password-123", "olga": "olga-password-123"}
 
 pytestmark = pytest.mark.engine
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +82,9 @@ def admin(dashboard) -> Iterator[Page]:
     errors = page.errors  # type: ignore[attr-defined]
     page.context.close()
     assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def stoppable() -> list[str]:
+    """A command that ends on SIGTERM at once, so stopping it from a page takes no 10-second grace."""
+    return ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]

@@ -35,7 +35,6 @@ function restore() {
   for (const element of form.elements) {
     if (!element.name) continue;
     if (element.type === "checkbox") element.checked = query.getAll(element.name).includes(element.value);
-    else if (element.multiple) for (const o of element.options) o.selected = query.getAll(element.name).includes(o.value);
     else element.value = query.get(element.name) ?? "";
   }
 }
@@ -46,6 +45,8 @@ async function load() {
   history.replaceState(null, "", `${location.pathname}?${query}`);
   const mine = loading = api(`/ui/api/containers?${query}`);
   const errorBox = document.getElementById("query-error");
+  const table = document.getElementById("containers");
+  table.setAttribute("aria-busy", "true");
   try {
     const data = await mine;
     if (mine !== loading) return;   // a newer query answered first
@@ -58,6 +59,8 @@ async function load() {
     if (mine !== loading) return;
     errorBox.textContent = error.message;
     errorBox.hidden = false;
+  } finally {
+    if (mine === loading) table.setAttribute("aria-busy", "false");
   }
 }
 
