@@ -6,7 +6,7 @@ import pytest
 
 from dockgate.engines.errors import BadParameter
 from dockgate.gateway.legacy import is_container_list, parse_container_list_query
-from dockgate.gateway.target import TargetError, clean_path, parse_target, version_tuple
+from dockgate.gateway.target import TargetError, clean_path, is_dashboard_target, parse_target, version_tuple
 
 
 @pytest.mark.parametrize(("raw", "host", "version", "path", "query"), [
@@ -73,3 +73,18 @@ def test_container_list_query_first_value_wins_and_validates():
     with pytest.raises(BadParameter, match="invalid limit"):
         parse_container_list_query("limit=x")
     assert is_container_list("GET", "/containers/json") and not is_container_list("POST", "/containers/json")
+
+
+@pytest.mark.parametrize(("method", "raw", "accept", "expected"), [
+    (b"GET", b"/", b"text/html,application/xhtml+xml", True),  # a browser at the gateway's address
+    (b"GET", b"/", None, False),  # an API client asking for / gets the engine's answer
+    (b"GET", b"/", b"application/json", False),
+    (b"POST", b"/", b"text/html", False),
+    (b"GET", b"/ui/containers?all=1", None, True),
+    (b"POST", b"/ui/login", None, True),
+    (b"GET", b"/ui", None, True),
+    (b"GET", b"/uix/containers", None, False),
+    (b"GET", b"/v1.41/containers/json", b"text/html", False),
+])
+def test_which_requests_are_the_dashboards(method, raw, accept, expected):
+    assert is_dashboard_target(method, raw, accept) is expected

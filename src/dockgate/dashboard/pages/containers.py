@@ -14,6 +14,7 @@ from dockgate.dashboard.render import page
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter, ContainerListQuery, parse_bool
 from dockgate.engines.errors import EngineAPIError, EngineError
+from dockgate.engines.filters import CONTAINER_FILTERS, check_filters
 
 # What a row needs; the rest of an engine's listing (mounts, network settings) stays on the host.
 ROW_FIELDS = ("Id", "Names", "Image", "Command", "Created", "State", "Status", "Ports", "Labels",
@@ -41,10 +42,11 @@ def list_query(params: Any) -> ContainerListQuery:
     for name in ("status", "exited", "label", "name", "ancestor", "network", "volume", "health"):
         values = [v.strip() for v in params.getall(name, []) if v.strip()]
         if values:
+            try:
+                check_filters({name: values}, CONTAINER_FILTERS)
+            except BadParameter as exc:  # named after the control, not the engine's "filters"
+                raise BadParameter(name, str(exc).split(": ", 2)[-1]) from None
             filters[name] = values
-    for code in filters.get("exited", []):
-        if not code.lstrip("-").isdigit():
-            raise BadParameter("exited", f"{code!r} is not an exit code")
     limit_text = params.get("limit", "").strip()
     try:
         limit = int(limit_text) if limit_text else None
