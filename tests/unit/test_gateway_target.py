@@ -88,3 +88,9 @@ def test_container_list_query_first_value_wins_and_validates():
 ])
 def test_which_requests_are_the_dashboards(method, raw, accept, expected):
     assert is_dashboard_target(method, raw, accept) is expected
+
+
+def test_the_dashboards_prefix_is_a_whole_path_segment():
+    assert is_dashboard_target(b"GET", b"/ui?x=1", None)
+    assert not is_dashboard_target(b"GET", b"/uifoo", None)
+    assert is_dashboard_target(b"GET", b"/?x=1", b"text/html")

@@ -49,10 +49,11 @@ class Target:
 def is_dashboard_target(method: bytes, raw: bytes, accept: bytes | None) -> bool:
     """Whether a request is for the dashboard: anything under ``/ui/``, and a browser asking for
     ``/`` (``Accept: text/html``), which no Docker API client sends (the engine answers it 404)."""
-    path = raw.split(b"?", 1)[0]
-    if path == b"/ui" or path.startswith(b"/ui/"):
-        return True
-    return path == b"/" and method in (b"GET", b"HEAD") and b"text/html" in (accept or b"")
+    if raw.startswith(b"/ui"):  # every API request passes here: no splitting, no copies
+        return raw[3:4] in (b"", b"/", b"?")
+    if raw == b"/" or raw.startswith(b"/?"):
+        return method in (b"GET", b"HEAD") and b"text/html" in (accept or b"")
+    return False
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

@@ -86,6 +86,7 @@ function render() {
       + `<td class="mono small">${esc(ports(c))}</td>`
       + `<td class="size">${sizes && c.SizeRw !== null && c.SizeRw !== undefined ? `${bytes(c.SizeRw)} <span class="muted">(${bytes(c.SizeRootFs)})</span>` : ""}</td></tr>`;
   }).join("");
+  performance.mark("containers-rendered", { detail: shown.length });  // read by bench/dashboard.py
   document.getElementById("empty").hidden = shown.length > 0;
   document.getElementById("count").textContent = `${shown.length} of ${rows.length} shown`;
   document.querySelectorAll("th[data-sort]").forEach((th) => {
