@@ -124,6 +124,23 @@ async def check_tokens_are_stored_hashed_and_revocable(store: Store) -> None:
     assert first.revoked_at is not None and again.revoked_at == first.revoked_at
 
 
+async def check_ended_sessions_are_removed_and_nothing_else(store: Store) -> None:
+    await user_store.add_user(store, "alice")
+    await user_store.add_user(store, "bob")
+    await issue_token(store, "alice", name="dashboard session from 10.0.0.1", lifetime=timedelta(microseconds=1))
+    _, revoked = await issue_token(store, "alice", name="dashboard session from 10.0.0.2")
+    await token_store.revoke_tokens(store, [revoked.token_id])
+    _, live = await issue_token(store, "alice", name="dashboard session from 10.0.0.3",
+                                lifetime=timedelta(hours=1))
+    _, other = await issue_token(store, "alice", name="laptop", lifetime=timedelta(microseconds=1))
+    _, bobs = await issue_token(store, "bob", name="dashboard session from 10.0.0.4",
+                                lifetime=timedelta(microseconds=1))
+    await asyncio.sleep(0.01)
+    assert await token_store.remove_ended_tokens(store, "alice", "dashboard session", datetime.now(UTC)) == 2
+    left = {r.token_id for r in await token_store.list_tokens(store)}
+    assert left == {live.token_id, other.token_id, bobs.token_id}
+
+
 async def check_authenticate(store: Store) -> None:
     await user_store.add_user(store, "alice", grants=[parse_grant("viewer@prod:team=payments")])
     await user_store.add_user(store, "Build-Bot")
@@ -361,6 +378,7 @@ CHECKS: list[Callable[[Store], Awaitable[None]]] = [
     check_remove_is_all_or_nothing_and_takes_tokens,
     check_the_last_admin_stays,
     check_tokens_are_stored_hashed_and_revocable,
+    check_ended_sessions_are_removed_and_nothing_else,
     check_authenticate,
     check_authenticator_cache_and_revocation,
     check_authenticator_reads_once_for_concurrent_misses,

@@ -41,6 +41,7 @@ from dockgate.store.audit_records import AuditRecord, Decision
 COOKIE = "dockgate_session"
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_PATH = "/ui/login"
+SESSION_TOKEN_NAME = "dashboard session"  # the tokens made at sign-in, as `dockgate tokens ls` shows them
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -184,7 +185,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         await _audit_login(request, name or None, "deny", "bad-token" if token_given else "bad-password")
         return again("Wrong token." if token_given else "Wrong user name or password.", 401)
     throttle.succeeded(who, source)
-    token, _ = await issue_token(srv.store, user, name=f"dashboard session from {source}",
+    await token_store.remove_ended_tokens(srv.store, user, SESSION_TOKEN_NAME, datetime.now(UTC))
+    token, _ = await issue_token(srv.store, user, name=f"{SESSION_TOKEN_NAME} from {source}",
                                  lifetime=srv.session_lifetime)
     try:
         await _audit_login(request, user, "allow", "", durable=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from dockgate.store import models
@@ -85,6 +85,18 @@ async def revoke_tokens(store: Store, token_ids: Iterable[str]) -> list[TokenRow
             rows.append((token, owner))
         await session.commit()
         return [_token_row(token, owner) for token, owner in rows]
+
+
+async def remove_ended_tokens(store: Store, user: str, name_prefix: str, now: datetime) -> int:
+    """Delete ``user``'s tokens named ``name_prefix...`` that expired or were revoked before ``now``
+    (ended dashboard sessions, which would otherwise pile up in listings); how many went."""
+    async with store.session() as session:
+        owner = select(models.User.id).where(models.User.name == user).scalar_subquery()
+        ended = (models.Token.expires_at <= now) | (models.Token.revoked_at <= now)
+        named = models.Token.name.startswith(name_prefix, autoescape=True)
+        result = await session.execute(delete(models.Token).where(models.Token.user_id == owner, named, ended))
+        await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _token_row(token: models.Token, user: str) -> TokenRow:
