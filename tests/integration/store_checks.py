@@ -127,7 +127,8 @@ async def check_tokens_are_stored_hashed_and_revocable(store: Store) -> None:
 async def check_ended_sessions_are_removed_and_nothing_else(store: Store) -> None:
     await user_store.add_user(store, "alice")
     await user_store.add_user(store, "bob")
-    await issue_token(store, "alice", name="dashboard session from 10.0.0.1", lifetime=timedelta(microseconds=1))
+    gone = timedelta(microseconds=1)
+    await issue_token(store, "alice", name="dashboard session from 10.0.0.1", lifetime=gone)
     _, revoked = await issue_token(store, "alice", name="dashboard session from 10.0.0.2")
     await token_store.revoke_tokens(store, [revoked.token_id])
     _, live = await issue_token(store, "alice", name="dashboard session from 10.0.0.3",
