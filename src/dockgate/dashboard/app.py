@@ -29,13 +29,16 @@ from dockgate.engines.errors import EngineError
 @web.middleware
 async def headers(request: web.Request,
                   handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Security headers on everything; engine failures as JSON rather than a stack trace."""
+    """Security headers on everything; engine failures as JSON rather than a stack trace; a browser
+    that leaves in the middle of a stream is not an error."""
     try:
         response = await handler(request)
     except web.HTTPException as exc:
         response = exc
     except EngineError as exc:
         response = error_response(exc)
+    except ConnectionResetError:  # the browser left a stream (logs, events, stats): nothing to send
+        return web.Response(status=499, reason="Client Closed Request")
     if not response.prepared:
         response.headers.update(SECURITY_HEADERS)
         if request.path.startswith("/ui/static/") and "v" in request.query:

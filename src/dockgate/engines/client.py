@@ -249,7 +249,10 @@ class EngineClient:
         with self._errors():
             async with self.docker._query(path, method, params=_strings(params), data=data,
                                           timeout=aiohttp.ClientTimeout()) as response:
-                yield response
+                try:
+                    yield response
+                finally:  # aiodocker hands the response over unclosed: a stream cut short must end here
+                    response.close()
 
     async def _json_lines(self, method: str, path: str, *,
                           params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
