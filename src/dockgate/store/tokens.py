@@ -93,8 +93,8 @@ async def remove_ended_tokens(store: Store, user: str, name_prefix: str, now: da
     async with store.session() as session:
         owner = select(models.User.id).where(models.User.name == user).scalar_subquery()
         ended = (models.Token.expires_at <= now) | (models.Token.revoked_at <= now)
-        named = models.Token.name.startswith(name_prefix, autoescape=True)
-        result = await session.execute(delete(models.Token).where(models.Token.user_id == owner, named, ended))
+        mine = (models.Token.user_id == owner) & models.Token.name.startswith(name_prefix, autoescape=True)
+        result = await session.execute(delete(models.Token).where(mine, ended))
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 

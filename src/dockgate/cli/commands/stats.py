@@ -23,6 +23,7 @@ from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import ContainerListQuery
 from dockgate.engines.endpoint import Endpoint
 from dockgate.engines.errors import Conflict, EngineError, NotFound
+from dockgate.engines.stats_reading import StatsReading
 
 COLUMNS = ("CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS")
 REFRESH_SECONDS = 1.0
@@ -82,20 +83,17 @@ class Sample:
 
     @classmethod
     def from_engine(cls, target: Target, raw: dict[str, Any]) -> Sample:
-        memory = raw.get("memory_stats") or {}
-        limit = int(memory.get("limit") or 0)
-        used = _memory_without_cache(memory)
-        networks = (raw.get("networks") or {}).values()
-        block = _block_io(raw.get("blkio_stats") or {})
-        return cls(
-            host=target.endpoint.name, id=target.id, name=target.name,
-            cpu_percent=_cpu_percent(raw), memory_usage=used, memory_limit=limit,
-            memory_percent=used / limit * 100.0 if limit else 0.0,
-            net_rx=sum(int(n.get("rx_bytes") or 0) for n in networks),
-            net_tx=sum(int(n.get("tx_bytes") or 0) for n in networks),
-            block_read=block[0], block_write=block[1],
-            pids=int((raw.get("pids_stats") or {}).get("current") or 0),
-        )
+        """A sample as ``docker stats`` shows it; a container that is not running shows zeros."""
+        reading = StatsReading.from_engine(raw)
+        return cls(host=target.endpoint.name, id=target.id, name=target.name,
+                   cpu_percent=(reading.cpu_percent or 0.0) if reading else 0.0,
+                   memory_usage=reading.memory_usage if reading else 0,
+                   memory_limit=reading.memory_limit if reading else 0,
+                   memory_percent=reading.memory_percent if reading else 0.0,
+                   net_rx=reading.net_rx if reading else 0, net_tx=reading.net_tx if reading else 0,
+                   block_read=reading.block_read if reading else 0,
+                   block_write=reading.block_write if reading else 0,
+                   pids=reading.pids if reading else 0)
 
     def row(self, many: bool) -> list[str]:
         row = [self.id[:12], self.name, f"{self.cpu_percent:.2f}%",
@@ -105,40 +103,6 @@ class Sample:
                f"{output.human_size(self.block_read)} / {output.human_size(self.block_write)}",
                str(self.pids)]
         return [self.host, *row] if many else row
-
-
-def _cpu_percent(raw: dict[str, Any]) -> float:
-    """The docker CLI's CPU %: share of the host's CPU time since the previous reading, times CPUs."""
-    cpu = raw.get("cpu_stats") or {}
-    pre = raw.get("precpu_stats") or {}
-    cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - \
-        (pre.get("cpu_usage") or {}).get("total_usage", 0)
-    system_delta = (cpu.get("system_cpu_usage") or 0) - (pre.get("system_cpu_usage") or 0)
-    online = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [])
-    if cpu_delta > 0 and system_delta > 0:
-        return cpu_delta / system_delta * online * 100.0
-    return 0.0
-
-
-def _memory_without_cache(memory: dict[str, Any]) -> int:
-    """Usage minus the reclaimable page cache, as the docker CLI shows it (cgroup v1, then v2)."""
-    usage = int(memory.get("usage") or 0)
-    counters = memory.get("stats") or {}
-    for key in ("total_inactive_file", "inactive_file"):
-        if key in counters and counters[key] < usage:
-            return usage - int(counters[key])
-    return usage
-
-
-def _block_io(blkio: dict[str, Any]) -> tuple[int, int]:
-    read = write = 0
-    for entry in blkio.get("io_service_bytes_recursive") or []:
-        op = str(entry.get("op", "")).lower()
-        if op == "read":
-            read += int(entry.get("value") or 0)
-        elif op == "write":
-            write += int(entry.get("value") or 0)
-    return read, write
 
 
 def _binary_size(n: float) -> str:
