@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TextIO
@@ -180,12 +180,16 @@ class AuditLog:
                            since: datetime | None = None, until: datetime | None = None,
                            operation: str | None = None, decision: Decision | None = None) -> int:
         """Write every matching record to ``out`` as JSON Lines, oldest first; return the count."""
-        where = AuditFilter(user, host, since, until, operation, decision)
         count = 0
-        async for rec in audit_records.stream_records(self.store, where):
+        async for rec in self.records(AuditFilter(user, host, since, until, operation, decision)):
             out.write(jsonl_line(rec))
             count += 1
         return count
+
+    def records(self, where: AuditFilter) -> AsyncIterator[AuditRecord]:
+        """Every record matching ``where``, oldest first, read from the store a batch at a time:
+        an export of a long trail never sits in memory whole."""
+        return audit_records.stream_records(self.store, where)
 
     def _unavailable(self, exc: BaseException) -> AuditUnavailable:
         reason = "timed out" if isinstance(exc, TimeoutError) else describe(exc)

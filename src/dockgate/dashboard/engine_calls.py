@@ -80,7 +80,7 @@ async def on_hosts(request: web.Request, hosts: Sequence[str],
         except EngineAPIError as exc:
             return HostOutcome(host, error=exc.message, status=exc.status)
         except EngineError as exc:
-            return HostOutcome(host, error=str(exc), status=502)
+            return HostOutcome(host, error=exc.message, status=502)
 
     return list(await asyncio.gather(*(one(h) for h in hosts)))
 

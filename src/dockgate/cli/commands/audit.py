@@ -16,7 +16,7 @@ import typer
 
 from dockgate.cli import output
 from dockgate.cli.store_session import with_store
-from dockgate.cli.timeparse import to_engine_time
+from dockgate.engines.time_values import to_engine_time
 
 if TYPE_CHECKING:
     from dockgate.access.audit import AuditRecord

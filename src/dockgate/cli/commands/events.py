@@ -16,11 +16,11 @@ from typing import Annotated, Any
 import typer
 
 from dockgate.cli import output, session
-from dockgate.cli.timeparse import to_engine_time
 from dockgate.engines.client import EngineClient
 from dockgate.engines.endpoint import Endpoint
 from dockgate.engines.errors import EngineError
 from dockgate.engines.filters import EVENT_FILTERS, filters_from_args
+from dockgate.engines.time_values import to_engine_time
 
 
 def register(app: typer.Typer) -> None:

@@ -24,12 +24,12 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from dockgate.cli import output, session
-from dockgate.cli.timeparse import to_engine_time
 from dockgate.engines.client import EngineClient, LogOptions
 from dockgate.engines.container_query import ContainerListQuery
 from dockgate.engines.endpoint import Endpoint
 from dockgate.engines.errors import BadParameter, EngineError, NotFound
 from dockgate.engines.frames import Chunk, StreamKind
+from dockgate.engines.time_values import to_engine_time
 
 # docker compose's prefix colours: the six plain ANSI colours, then their bright variants.
 _COLOURS = (36, 33, 32, 35, 34, 31, 96, 93, 92, 95, 94, 91)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dockgate.cli.timeparse import to_engine_time
 from dockgate.engines.errors import BadParameter
+from dockgate.engines.time_values import to_engine_time
 
 NOW = datetime(2024, 1, 31, 12, 0, 0, tzinfo=UTC).timestamp()
 

@@ -1,4 +1,5 @@
-"""``--since``/``--until`` values as the docker CLI reads them, turned into what the engine accepts.
+"""``since``/``until`` values as the docker CLI reads them (the CLI's flags, the dashboard's fields),
+turned into what the engine accepts.
 
 The engine only understands unix timestamps (``seconds[.nanoseconds]``); the docker CLI also takes
 RFC 3339 dates (whole or cut after the day, hour or minute; local time when no zone is given) and Go
