@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dockgate.cli.create_body import (
+from dockgate.cli.create_body import parse_config
+from dockgate.engines.container_query import BadParameter
+from dockgate.engines.container_spec import (
     CreateFlags,
     build_body,
-    parse_config,
     parse_cpus,
     parse_env,
     parse_env_file,
@@ -16,7 +17,6 @@ from dockgate.cli.create_body import (
     parse_restart,
     parse_volume,
 )
-from dockgate.engines.container_query import BadParameter
 
 
 def test_flags_only_body_has_docker_cli_defaults_and_every_flag():

@@ -1,7 +1,7 @@
 """``dockgate create``: a container from docker-style flags, from a JSON create body, or both.
 
 The JSON body is the seed's ``POST /containers/create`` body as is; flags given with it override or
-extend it. Everything is checked before the request is sent (see cli/create_body.py), so a typo never
+extend it. Everything is checked before the request is sent (see engines/container_spec.py), so a typo never
 leaves a half-made container behind.
 """
 
@@ -15,9 +15,10 @@ from typing import Annotated, Any
 import typer
 
 from dockgate.cli import output, session
-from dockgate.cli.create_body import CreateFlags, build_body, parse_config
+from dockgate.cli.create_body import parse_config
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter
+from dockgate.engines.container_spec import CreateFlags, build_body
 
 # One host: a container is created once, where it is asked for.
 HostOneOpt = Annotated[str | None, typer.Option(

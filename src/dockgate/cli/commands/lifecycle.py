@@ -14,10 +14,10 @@ from typing import Annotated
 import typer
 
 from dockgate.cli import output, session
-from dockgate.cli.create_body import validate_name
 from dockgate.config.file import ConfigError
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter
+from dockgate.engines.container_spec import validate_name
 from dockgate.engines.errors import EngineError
 
 TimeOpt = Annotated[int | None, typer.Option(

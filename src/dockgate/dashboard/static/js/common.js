@@ -4,11 +4,11 @@
 export const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, data) { super(message); this.status = status; this.data = data ?? { message }; }
 }
 
 // JSON from the dashboard; a refusal (the gateway's 401/403, a 4xx/5xx) becomes an ApiError
-// carrying the message the engine or the gateway gave.
+// carrying the message the engine or the gateway gave, and the whole answer (e.g. the field at fault).
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { "Accept": "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrf;
@@ -22,7 +22,7 @@ export async function api(path, { method = "GET", body } = {}) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
-  if (!response.ok) throw new ApiError(response.status, data?.message ?? response.statusText);
+  if (!response.ok) throw new ApiError(response.status, data?.message ?? response.statusText, data);
   return data;
 }
 
