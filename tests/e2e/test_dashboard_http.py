@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import requests
 
@@ -20,6 +21,15 @@ def _sign_in(dashboard, user: str, headers: dict[str, str] | None = None) -> req
     # The cookie is Secure: a browser sends it to a loopback address over plain HTTP, requests does not.
     session.headers["Cookie"] = f"dockgate_session={answer.cookies['dockgate_session']}"
     return session
+
+
+def _once_refused(session: requests.Session, url: str) -> requests.Response:
+    """The answer to ``url`` once it is no longer 200: a change made by another process (the CLI)
+    reaches the gateway when its cache of tokens and users expires, within a few seconds."""
+    deadline = time.monotonic() + 10
+    while (answer := session.get(url)).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return answer
 
 
 def test_api_clients_asking_for_root_still_get_the_engines_answer(gateway, dashboard):
@@ -64,7 +74,7 @@ def test_sessions_are_tokens_the_cli_lists_and_revokes(dashboard, dockgate):
     assert re.search(rf"{token_id}\s+vic\s+dashboard session from 127\.0\.0\.1", listed.stdout), listed.stdout
     revoked = dockgate("tokens", "revoke", token_id)
     assert revoked.returncode == 0, revoked.stderr
-    answer = session.get(f"{dashboard.url}/ui/api/hosts")
+    answer = _once_refused(session, f"{dashboard.url}/ui/api/hosts")
     assert answer.status_code == 401 and "sign in again" in answer.json()["message"]
 
 
@@ -77,7 +87,7 @@ def test_a_disabled_user_cannot_sign_in_and_loses_their_session(dashboard, dockg
     try:
         session = _sign_in(dashboard, "dora")
         assert dockgate("users", "disable", "dora").returncode == 0
-        assert session.get(f"{dashboard.url}/ui/api/hosts").status_code == 401
+        assert _once_refused(session, f"{dashboard.url}/ui/api/hosts").status_code == 401
         again = requests.post(f"{dashboard.url}/ui/login", allow_redirects=False,
                               data={"user": "dora", "password": "dora-password-1"},
                               headers={"Origin": dashboard.url})
