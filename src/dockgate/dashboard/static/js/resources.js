@@ -54,7 +54,6 @@ export function resourcePage(kind) {
     for (const element of form.elements) {
       if (!element.name || !query.has(element.name)) continue;
       if (element.type === "checkbox") element.checked = query.getAll(element.name).includes(element.value);
-      else if (element.multiple) for (const o of element.options) o.selected = query.getAll(element.name).includes(o.value);
       else element.value = query.get(element.name) ?? "";
     }
   }
