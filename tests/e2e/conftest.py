@@ -25,7 +25,9 @@ pytestmark = pytest.mark.engine
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is open, its event loop counts as running
+# in this thread, and every asyncio test after it (pytest-asyncio, asyncio.run) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -69,7 +71,7 @@ class Dashboard:
         return page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dashboard(gateway, browser, passwords) -> Dashboard:
     return Dashboard(f"http://127.0.0.1:{gateway.port}", browser, passwords)
 

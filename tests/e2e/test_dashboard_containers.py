@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import docker
 import pytest
@@ -137,6 +138,12 @@ def test_logs_follow_a_container_while_it_prints(admin, dashboard, docker1, name
     page.wait_for_timeout(600)
     assert page.evaluate("window.dockgateLogs.drawn") == count  # paused: nothing drawn...
     assert page.evaluate("window.dockgateLogs.received") > count  # ...while lines still come
+    with page.expect_download() as download:
+        page.click("#log-download")
+    saved = download.value
+    assert saved.suggested_filename == f"test1-{container.id}.log"
+    text = Path(saved.path()).read_text()
+    assert "line 1\n" in text and "oops" not in text  # as shown: stderr is off
 
 
 def test_processes_and_lifecycle_from_the_container_page(admin, dashboard, docker1, name, stoppable):

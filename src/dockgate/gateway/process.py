@@ -86,6 +86,8 @@ async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenS
     urls = await gateway.start()
     started: list[Companion] = []
     try:
+        hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
+        _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
         for companion in companions:
             started.append(companion)
             _say(await companion.start(gateway, store, private))
@@ -93,8 +95,6 @@ async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenS
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
-        _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
         await stop.wait()
         _say("shutting down: no new connections, letting open requests finish")
     finally:
