@@ -168,3 +168,18 @@ def test_gateway_tls_files_go_together(tmp_path):
     path.write_text('[gateway]\ntls_cert = "/c.pem"\n')
     with pytest.raises(ConfigError, match="tls_cert and tls_key go together"):
         load(path)
+
+
+@pytest.mark.parametrize("runtime", ["", "relative/run", "/nonexistent/run"])
+def test_the_gateways_private_folder_is_absolute_and_owner_only_whatever_xdg_runtime_dir_says(
+        runtime, monkeypatch, tmp_path):
+    from dockgate.gateway.process import _private_folder
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    folder = _private_folder()
+    try:
+        assert folder.is_absolute() and folder.is_dir()
+        assert folder.stat().st_mode & 0o777 == 0o700
+    finally:
+        folder.rmdir()

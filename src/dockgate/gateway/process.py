@@ -33,6 +33,14 @@ class Companion(Protocol):
     async def close(self) -> None: ...
 
 
+def _private_folder() -> Path:
+    """A new folder for sockets only this process may use (mkdtemp makes it 0700): in the user's
+    runtime folder when there is one, else the system's temporary folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or ""
+    base = runtime if runtime and Path(runtime).is_absolute() and Path(runtime).is_dir() else None
+    return Path(tempfile.mkdtemp(prefix="dockgate-", dir=base)).absolute()
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -64,8 +72,7 @@ def _hand_over(token: str) -> None:
 async def _run(config: ConfigFile, store_url: str, book: HostBook, spec: ListenSpec,
                companions: Sequence[Companion]) -> None:
     store = await open_store(store_url)
-    # Sockets only this process may use (mkdtemp makes the folder 0700).
-    private = Path(tempfile.mkdtemp(prefix="dockgate-", dir=os.environ.get("XDG_RUNTIME_DIR")))
+    private = _private_folder()
     try:
         await _serve(config, store, book, spec, companions, private)
     finally:
