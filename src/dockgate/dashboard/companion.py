@@ -19,7 +19,7 @@ class Dashboard:
         self.session_lifetime = session_lifetime
         self._runner: web.AppRunner | None = None
 
-    async def start(self, gateway: Gateway, store: Store, private: Path) -> str:
+    async def start(self, gateway: Gateway, store: Store, private: Path) -> None:
         api = private / "api.sock"
         await gateway.start_private(api)
         self._runner = web.AppRunner(build_app(Services(gateway, store, api, self.session_lifetime)),
@@ -28,6 +28,8 @@ class Dashboard:
         socket = private / "dashboard.sock"
         await web.UnixSite(self._runner, str(socket)).start()
         gateway.serve_dashboard(socket)
+
+    def describe(self, gateway: Gateway) -> str:
         address = gateway.listen.tcp_address()
         if address is None:
             return "dashboard: no TCP listener to serve it on"

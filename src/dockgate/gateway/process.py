@@ -25,10 +25,15 @@ from dockgate.store.database import Store, open_store
 
 
 class Companion(Protocol):
-    """Something served by the gateway's process beside the API (the dashboard): started once the
-    listeners are up, with a private folder for its sockets, and closed before the gateway."""
+    """Something served by the gateway's process beside the API (the dashboard): started before
+    the listeners open, so their first request already finds it, with a private folder for its
+    sockets; closed before the gateway."""
 
-    async def start(self, gateway: Gateway, store: Store, private: Path) -> str: ...
+    async def start(self, gateway: Gateway, store: Store, private: Path) -> None: ...
+
+    def describe(self, gateway: Gateway) -> str:
+        """Where to find it, once the gateway listens."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -90,14 +95,16 @@ async def _serve(config: ConfigFile, store: Store, book: HostBook, spec: ListenS
         AuditLog(store), body_limit=config.access.body_limit,
         secret_patterns=config.audit.secret_patterns or DEFAULT_SECRET_PATTERNS)
     gateway = Gateway(book, spec, access, shutdown_grace=config.gateway.shutdown_grace)
-    urls = await gateway.start()
     started: list[Companion] = []
     try:
-        hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
-        _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
         for companion in companions:
             started.append(companion)
-            _say(await companion.start(gateway, store, private))
+            await companion.start(gateway, store, private)
+        urls = await gateway.start()
+        hosts = ", ".join(f"{n}{' (default)' if n == gateway.default_host else ''}" for n in gateway.wires)
+        _say(f"dockgate gateway serving {', '.join(urls)} for hosts: {hosts}")
+        for companion in started:
+            _say(companion.describe(gateway))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
