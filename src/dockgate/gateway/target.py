@@ -16,7 +16,6 @@ from urllib.parse import quote, unquote, urlsplit
 _VERSION = re.compile(r"^/v([0-9.]+)(/.*)?$")
 _SAFE = "/:@!$&'()*+,;=-._~"
 HOSTS_PREFIX = "/hosts"
-DASHBOARD_PREFIX = "/ui"  # no Engine API route starts with it
 
 
 class TargetError(ValueError):

@@ -1,6 +1,6 @@
 // The audit trail, newest first: filters kept in the address bar, "load more" for older records, the
 // export link following the filters, and a record's redacted body on click.
-import { api, bytes, esc, typing } from "./common.js";
+import { api, bytes, esc, formQuery, restoreForm, typing } from "./common.js";
 
 const form = document.getElementById("query");
 const body = document.querySelector("#records tbody");
@@ -9,16 +9,6 @@ let records = [];          // shown, newest first
 let ids = new Set();
 const expanded = new Set();
 
-function params() {
-  const query = new URLSearchParams();
-  for (const [k, v] of new FormData(form)) if (String(v).trim() !== "") query.set(k, String(v).trim());
-  return query;
-}
-
-function restore() {
-  const query = new URLSearchParams(location.search);
-  for (const element of form.elements) if (element.name && query.has(element.name)) element.value = query.get(element.name);
-}
 
 // Local time as the CLI prints it (2024-05-01 13:45:00): short, and sorts as it reads.
 function when(iso) {
@@ -58,7 +48,7 @@ function render() {
 let loading = null;
 // Older records ask for those up to the oldest shown, inclusive: ones it shares a time with are dropped here.
 async function load({ older = false } = {}) {
-  const query = params();
+  const query = formQuery(form);
   if (!older) history.replaceState(null, "", `${location.pathname}?${query}`);
   const filters = new URLSearchParams(query);
   filters.delete("limit");
@@ -97,5 +87,5 @@ body.addEventListener("click", (event) => {
 });
 document.addEventListener("keydown", (event) => { if (!typing(event) && event.key === "r") load(); });
 
-restore();
+restoreForm(form);
 load();

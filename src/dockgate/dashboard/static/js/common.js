@@ -57,6 +57,24 @@ export function ago(seconds) {
   return `${n} ${unit}${n > 1 ? "s" : ""} ago`;
 }
 
+// A list page's view lives in the address: its form's values as query parameters (blank ones left
+// out), and back when the page opens. A checkbox missing from a query that has any is unticked.
+export function formQuery(form) {
+  const query = new URLSearchParams();
+  for (const [k, v] of new FormData(form)) if (String(v).trim() !== "") query.append(k, String(v).trim());
+  return query;
+}
+
+export function restoreForm(form) {
+  const query = new URLSearchParams(location.search);
+  if (![...query.keys()].length) return;
+  for (const element of form.elements) {
+    if (!element.name) continue;
+    if (element.type === "checkbox") element.checked = query.getAll(element.name).includes(element.value);
+    else if (query.has(element.name)) element.value = query.get(element.name);
+  }
+}
+
 export function typing(event) {
   const t = event.target;
   return t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName) || event.ctrlKey || event.metaKey || event.altKey;

@@ -1,6 +1,6 @@
 // The containers of every host: the list parameters as controls (kept in the address bar, so a view
 // can be shared), client-side search and sort, bulk actions, and live updates from engine events.
-import { ago, api, bytes, esc, toast, typing } from "./common.js";
+import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing } from "./common.js";
 
 const form = document.getElementById("query");
 const body = document.querySelector("#containers tbody");
@@ -22,26 +22,9 @@ const sorters = {
   status: (c) => c.Status, created: (c) => c.Created, size: (c) => c.SizeRw ?? -1,
 };
 
-function params() {
-  const data = new FormData(form);
-  const query = new URLSearchParams();
-  for (const [k, v] of data) if (String(v).trim() !== "") query.append(k, String(v).trim());
-  return query;
-}
-
-function restore() {
-  const query = new URLSearchParams(location.search);
-  if (![...query.keys()].length) return;
-  for (const element of form.elements) {
-    if (!element.name) continue;
-    if (element.type === "checkbox") element.checked = query.getAll(element.name).includes(element.value);
-    else element.value = query.get(element.name) ?? "";
-  }
-}
-
 let loading = null;
 async function load() {
-  const query = params();
+  const query = formQuery(form);
   history.replaceState(null, "", `${location.pathname}?${query}`);
   const mine = loading = api(`/ui/api/containers?${query}`);
   const errorBox = document.getElementById("query-error");
@@ -192,7 +175,7 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "r") load();
 });
 
-restore();
+restoreForm(form);
 api("/ui/api/hosts").then((hosts) => {
   allowed = new Set(hosts.flatMap((h) => h.may));
   document.getElementById("create-link").hidden = !allowed.has("ContainerCreate");

@@ -3,7 +3,7 @@
 // inspect panel. Each page gives its columns and words. Buttons appear only on hosts where the user
 // holds the operation; whatever is still refused comes back as the gateway's message, shown as a
 // toast and on the row it concerns.
-import { ago, api, bytes, esc, toast, typing } from "./common.js";
+import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing } from "./common.js";
 
 // Containers using an object: their names (a count when `count`), or "?" when the user may not list them.
 export function usedBy(row, { count = false } = {}) {
@@ -43,24 +43,9 @@ export function resourcePage(kind) {
   table.querySelector("thead").innerHTML = `<tr><th class="check"><input type="checkbox" id="select-all" title="select all shown"></th>`
     + kind.columns.map((c, i) => `<th${c.sort ? ` data-sort="${i}"` : ""}${c.className ? ` class="${c.className}"` : ""}>${esc(c.title)}</th>`).join("") + "</tr>";
 
-  function params() {
-    const query = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (String(v).trim() !== "") query.append(k, String(v).trim());
-    return query;
-  }
-
-  function restore() {
-    const query = new URLSearchParams(location.search);
-    for (const element of form.elements) {
-      if (!element.name || !query.has(element.name)) continue;
-      if (element.type === "checkbox") element.checked = query.getAll(element.name).includes(element.value);
-      else element.value = query.get(element.name) ?? "";
-    }
-  }
-
   let loading = null;
   async function load() {
-    const query = params();
+    const query = formQuery(form);
     history.replaceState(null, "", `${location.pathname}?${query}`);
     const mine = loading = api(`/ui/api/${kind.name}?${query}`);
     const errorBox = document.getElementById("query-error");
@@ -251,7 +236,7 @@ export function resourcePage(kind) {
     else if (event.key === "r") load();
   });
 
-  restore();
+  restoreForm(form);
   api("/ui/api/hosts").then((hosts) => {
     may = new Map(hosts.map((h) => [h.name, new Set(h.may)]));
     setUpPrune();
