@@ -85,7 +85,12 @@ async def on_hosts(request: web.Request, hosts: Sequence[str],
     return list(await asyncio.gather(*(one(h) for h in hosts)))
 
 
+def status_of(exc: EngineError) -> int:
+    """The status a page reports for ``exc``: the engine's or the gateway's own, 502 when none answered."""
+    return exc.status if isinstance(exc, EngineAPIError) else 502
+
+
 def error_response(exc: EngineError) -> web.Response:
     """An engine's or the gateway's refusal, as JSON the pages show next to what was tried."""
-    status = exc.status if isinstance(exc, EngineAPIError) else 502
+    status = status_of(exc)
     return web.json_response({"message": getattr(exc, "message", str(exc)), "host": exc.host}, status=status)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from dockgate.access.audit import DEFAULT_SECRET_PATTERNS
 from dockgate.dashboard.auth import SESSION
-from dockgate.dashboard.engine_calls import engine
+from dockgate.dashboard.engine_calls import engine, status_of
 from dockgate.dashboard.pages.containers import ACTIONS, act
 from dockgate.dashboard.render import page
 from dockgate.dashboard.services import services
@@ -143,7 +143,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
                 await response.write(sse("lines", batch))
         await response.write(sse("end", {}))
     except EngineError as exc:
-        status = exc.status if isinstance(exc, EngineAPIError) else 502
+        status = status_of(exc)
         await response.write(sse("failure", {"message": exc.message, "status": status}))
     return response
 

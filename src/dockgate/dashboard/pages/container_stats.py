@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dockgate.dashboard.engine_calls import engine
+from dockgate.dashboard.engine_calls import engine, status_of
 from dockgate.dashboard.sse import open_stream, sse
-from dockgate.engines.errors import EngineAPIError, EngineError
+from dockgate.engines.errors import EngineError
 from dockgate.engines.stats_reading import StatsReading
 
 RATES = ("net_rx", "net_tx", "blk_read", "blk_write")  # the page's names of the I/O rates
@@ -48,7 +48,7 @@ async def stats(request: web.Request) -> web.StreamResponse:
                 previous = current
             await response.write(sse("end", {}))
         except EngineError as exc:
-            status = exc.status if isinstance(exc, EngineAPIError) else 502
+            status = status_of(exc)
             await response.write(sse("failure", {"message": exc.message, "status": status}))
         except ConnectionResetError:
             pass  # the page was closed or left the tab: the way this stream usually ends

@@ -9,11 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from dockgate.dashboard.engine_calls import engine, on_hosts, visible_hosts
+from dockgate.dashboard.engine_calls import engine, on_hosts, status_of, visible_hosts
 from dockgate.dashboard.render import page
 from dockgate.engines.client import EngineClient
 from dockgate.engines.container_query import BadParameter, ContainerListQuery, parse_bool
-from dockgate.engines.errors import EngineAPIError, EngineError
+from dockgate.engines.errors import EngineError
 from dockgate.engines.filters import CONTAINER_FILTERS, check_filters
 
 # What a row needs; the rest of an engine's listing (mounts, network settings) stays on the host.
@@ -104,7 +104,7 @@ async def bulk_action(request: web.Request) -> web.Response:
             except web.HTTPNotFound:
                 return {"host": host, "id": ref, "ok": False, "error": f"no such host: {host}"}
             except EngineError as exc:
-                status = exc.status if isinstance(exc, EngineAPIError) else 502
+                status = status_of(exc)
                 return {"host": host, "id": ref, "ok": False, "error": exc.message, "status": status}
             return {"host": host, "id": ref, "ok": True}
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from dockgate.dashboard.engine_calls import engine, visible_hosts
+from dockgate.dashboard.engine_calls import engine, status_of, visible_hosts
 from dockgate.dashboard.render import page
 from dockgate.dashboard.sse import KEEPALIVE, open_stream, sse
-from dockgate.engines.errors import EngineAPIError, EngineError
+from dockgate.engines.errors import EngineError
 from dockgate.engines.filters import EVENT_FILTERS, check_filters
 
 KEEPALIVE_SECONDS = 15.0
@@ -64,7 +64,7 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
                         start = None
                         await queue.put(sse("event", {**event, "Host": host}))
             except EngineError as exc:
-                status = exc.status if isinstance(exc, EngineAPIError) else 502
+                status = status_of(exc)
                 await queue.put(sse("host-down", {"host": host, "message": exc.message, "status": status}))
                 if status in (401, 403):
                     return
