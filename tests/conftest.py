@@ -172,6 +172,26 @@ def test_label(test_id: str) -> str:
     return f"{TEST_LABEL}={test_id}"
 
 
+@pytest.fixture
+def test_labels(test_label: str) -> dict[str, str]:
+    """:func:`test_label` as the ``labels`` argument docker-py takes."""
+    key, _, value = test_label.partition("=")
+    return {key: value}
+
+
+@pytest.fixture
+def tagged(docker1, docker2, test_id) -> Iterator[str]:
+    """busybox tagged ``dgt-<id>/img:v1`` and ``:v2`` on test1 and ``:two`` on test2, untagged afterwards."""
+    repo = f"dgt-{test_id}/img"
+    tags = [(docker1, "v1"), (docker1, "v2"), (docker2, "two")]
+    for client, tag in tags:
+        assert client.images.get("busybox:latest").tag(repo, tag)
+    yield repo
+    for client, tag in tags:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(f"{repo}:{tag}")
+
+
 @pytest.fixture(autouse=True)
 def _cleanup_test_containers(request: pytest.FixtureRequest, test_id: str) -> Iterator[None]:
     """Remove this test's containers (and only this test's: several suites may share the engines)

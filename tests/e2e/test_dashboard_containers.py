@@ -10,23 +10,17 @@ import pytest
 from playwright.sync_api import expect
 
 
-def _labels(test_label: str) -> dict[str, str]:
-    key, value = test_label.split("=")
-    return {key: value}
-
-
 def _rows(page):
     return page.locator("#containers tbody tr")
 
 
 def test_the_list_spans_hosts_and_takes_the_seeds_parameters(admin, dashboard, docker1, docker2, name,
-                                                             test_label):
-    labels = _labels(test_label)
-    docker1.containers.run("busybox", ["sleep", "300"], name=f"{name}-a", labels=labels, detach=True)
-    failed = docker1.containers.run("busybox", ["sh", "-c", "exit 3"], name=f"{name}-b", labels=labels,
+                                                             test_label, test_labels):
+    docker1.containers.run("busybox", ["sleep", "300"], name=f"{name}-a", labels=test_labels, detach=True)
+    failed = docker1.containers.run("busybox", ["sh", "-c", "exit 3"], name=f"{name}-b", labels=test_labels,
                                     detach=True)
     failed.wait()
-    docker2.containers.run("busybox", ["sleep", "300"], name=f"{name}-c", labels=labels, detach=True)
+    docker2.containers.run("busybox", ["sleep", "300"], name=f"{name}-c", labels=test_labels, detach=True)
     page = admin
     page.goto(f"{dashboard.url}/ui/containers?all=1&label={test_label}")
     expect(_rows(page)).to_have_count(3)
@@ -66,12 +60,12 @@ def test_the_list_spans_hosts_and_takes_the_seeds_parameters(admin, dashboard, d
 
 
 def test_the_list_follows_the_engines_events_without_reloading(admin, dashboard, docker1, name, test_label,
-                                                                stoppable):
+                                                                stoppable, test_labels):
     page = admin
     page.goto(f"{dashboard.url}/ui/containers?all=1&label={test_label}")
     expect(page.locator("#live")).to_have_class(re.compile("on"))
     expect(page.locator("#empty")).to_be_visible()
-    container = docker1.containers.run("busybox", stoppable, name=name, labels=_labels(test_label),
+    container = docker1.containers.run("busybox", stoppable, name=name, labels=test_labels,
                                        detach=True)
     expect(_rows(page)).to_have_count(1)
     expect(_rows(page).locator(".state-tag")).to_have_text("running")
@@ -79,9 +73,9 @@ def test_the_list_follows_the_engines_events_without_reloading(admin, dashboard,
     expect(_rows(page).locator(".state-tag")).to_have_text("exited")
 
 
-def test_bulk_stop_then_remove(admin, dashboard, docker1, name, test_label, stoppable):
+def test_bulk_stop_then_remove(admin, dashboard, docker1, name, test_label, stoppable, test_labels):
     for suffix in ("a", "b"):
-        docker1.containers.run("busybox", stoppable, name=f"{name}-{suffix}", labels=_labels(test_label),
+        docker1.containers.run("busybox", stoppable, name=f"{name}-{suffix}", labels=test_labels,
                                detach=True)
     page = admin
     page.goto(f"{dashboard.url}/ui/containers?all=1&label={test_label}")
@@ -98,10 +92,10 @@ def test_bulk_stop_then_remove(admin, dashboard, docker1, name, test_label, stop
     assert docker1.containers.list(all=True, filters={"label": test_label}) == []
 
 
-def test_search_and_keys_pick_a_container(admin, dashboard, docker1, name, test_label):
+def test_search_and_keys_pick_a_container(admin, dashboard, docker1, name, test_label, test_labels):
     for suffix in ("alpha", "beta"):
         docker1.containers.run("busybox", ["sleep", "300"], name=f"{name}-{suffix}",
-                               labels=_labels(test_label), detach=True)
+                               labels=test_labels, detach=True)
     page = admin
     page.goto(f"{dashboard.url}/ui/containers?all=1&label={test_label}")
     expect(_rows(page)).to_have_count(2)

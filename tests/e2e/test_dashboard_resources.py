@@ -26,35 +26,16 @@ FORGE = """async ([url, body]) => {
 
 
 @pytest.fixture
-def label(test_label) -> dict[str, str]:
-    key, _, value = test_label.partition("=")
-    return {key: value}
-
-
-@pytest.fixture
-def tagged(docker1, docker2, test_id):
-    """busybox tagged ``dgt-<id>/img:v1`` and ``:v2`` on test1 and ``:v1`` on test2, untagged afterwards."""
-    repo = f"dgt-{test_id}/img"
-    tags = [(docker1, "v1"), (docker1, "v2"), (docker2, "v1")]
-    for client, tag in tags:
-        assert client.images.get("busybox:latest").tag(repo, tag)
-    yield repo
-    for client, tag in tags:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(f"{repo}:{tag}")
-
-
-@pytest.fixture
-def network(docker1, name, label):
-    net = docker1.networks.create(f"{name}-net", driver="bridge", labels=label)
+def network(docker1, name, test_labels):
+    net = docker1.networks.create(f"{name}-net", driver="bridge", labels=test_labels)
     yield net
     with contextlib.suppress(docker.errors.NotFound):
         net.remove()
 
 
 @pytest.fixture
-def volume(docker1, name, label):
-    vol = docker1.volumes.create(f"{name}-vol", labels=label)
+def volume(docker1, name, test_labels):
+    vol = docker1.volumes.create(f"{name}-vol", labels=test_labels)
     yield vol
     with contextlib.suppress(docker.errors.NotFound):
         vol.remove(force=True)
@@ -169,9 +150,9 @@ def test_volume_sizes_come_when_asked(dashboard, admin, docker1, volume, test_la
     expect(rows(admin).first.locator("td.size")).to_have_text("0 B")
 
 
-def test_pruning_volumes_with_a_label_removes_only_those_and_says_so(dashboard, admin, docker1, name, label,
-                                                                     test_label):
-    made = [docker1.volumes.create(f"{name}-{i}", labels=label) for i in range(2)]
+def test_pruning_volumes_with_a_label_removes_only_those_and_says_so(dashboard, admin, docker1, name,
+                                                                     test_labels, test_label):
+    made = [docker1.volumes.create(f"{name}-{i}", labels=test_labels) for i in range(2)]
     keep = docker1.volumes.create(f"{name}-keep")
     try:
         admin.goto(f"{dashboard.url}/ui/volumes?label={test_label}")

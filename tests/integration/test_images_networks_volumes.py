@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 
-import docker
 import pytest
 
 
 def _table(stdout: str) -> list[list[str]]:
     """The table's rows split on runs of two or more spaces (cells hold single spaces at most)."""
     return [re.split(r"\s{2,}", line.strip()) for line in stdout.splitlines() if line.strip()]
-
-
-@pytest.fixture
-def tagged(docker1, docker2, test_id):
-    """busybox tagged ``dgt-<id>/img:v1`` and ``:v2`` on test1 and ``:two`` on test2."""
-    repo = f"dgt-{test_id}/img"
-    tags = [(docker1, "v1"), (docker1, "v2"), (docker2, "two")]
-    for client, tag in tags:
-        assert client.images.get("busybox:latest").tag(repo, tag)
-    yield repo
-    for client, tag in tags:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(f"{repo}:{tag}")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.seed import SEED_BODY
 
 from dockgate.access.body import parse_body
 from dockgate.access.policy import PolicySettings, evaluate
@@ -26,23 +27,6 @@ FULL_FORM = CreateForm(
     volumes="data:/data:ro\n/srv:/srv\n/scratch", restart="on-failure", retries="3", memory="256m",
     cpus="0.5")
 
-# The seed's POST /containers/create example, as in tests/integration/test_create.py.
-SEED_BODY = {
-    "Hostname": "seedhost", "Domainname": "example.org", "User": "", "AttachStdin": False,
-    "AttachStdout": True, "AttachStderr": True, "Tty": False, "OpenStdin": False, "StdinOnce": False,
-    "Env": ["FOO=bar", "BAZ=quux"], "Cmd": ["date"], "Entrypoint": None, "Image": "busybox",
-    "Labels": {"com.example.vendor": "Acme", "com.example.license": "GPL", "com.example.version": "1.0"},
-    "Volumes": {"/volumes/data": {}}, "WorkingDir": "", "NetworkDisabled": False,
-    "MacAddress": "12:34:56:78:9a:bc", "ExposedPorts": {"22/tcp": {}},
-    "HostConfig": {
-        "Binds": ["/tmp:/tmp"], "LxcConf": {"lxc.utsname": "docker"}, "Memory": 0, "MemorySwap": 0,
-        "CpuShares": 512, "PidMode": "", "PortBindings": {"22/tcp": [{"HostPort": "11022"}]},
-        "PublishAllPorts": False, "Privileged": False, "ReadonlyRootfs": False, "Dns": ["8.8.8.8"],
-        "DnsSearch": [""], "ExtraHosts": None, "CapAdd": ["NET_ADMIN"], "CapDrop": ["MKNOD"],
-        "RestartPolicy": {"Name": "", "MaximumRetryCount": 0}, "NetworkMode": "bridge", "Devices": [],
-        "LogConfig": {"Type": "json-file", "Config": {}}, "SecurityOpt": [], "CgroupParent": "",
-    },
-}
 
 
 def test_the_form_makes_the_body_dockgate_create_makes_from_the_same_values():
