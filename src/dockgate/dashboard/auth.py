@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import math
 import time
 from collections import deque
@@ -33,6 +32,7 @@ from dockgate.access.gatekeeper import Caller, Refusal
 from dockgate.access.identity import Identity, issue_token
 from dockgate.dashboard.render import page
 from dockgate.dashboard.services import Services, services
+from dockgate.gateway.server import is_loopback
 from dockgate.store import passwords as password_store
 from dockgate.store import tokens as token_store
 from dockgate.store import users as user_store
@@ -76,13 +76,7 @@ def is_secure_context(request: web.Request) -> bool:
     address (browsers treat those as secure)."""
     if request.headers.get("X-Forwarded-Proto") == "https":
         return True
-    host = (urlsplit(f"//{request.host}").hostname or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback((urlsplit(f"//{request.host}").hostname or "").strip("[]"))
 
 
 def same_origin(request: web.Request) -> bool:

@@ -83,7 +83,7 @@ class ListenSpec:
         address = self.tcp_address()
         if address is None or self.tls is not None:
             return []
-        if _is_loopback(address[0]):
+        if is_loopback(address[0]):
             return []
         if not self.allow_plaintext:
             raise ListenerError(
@@ -94,7 +94,9 @@ class ListenSpec:
                 "of every engine are open to anyone on the network"]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback: where plain TCP is safe to
+    serve, and where browsers keep a Secure cookie over plain HTTP."""
     if host == "localhost":
         return True
     try:
