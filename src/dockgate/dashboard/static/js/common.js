@@ -75,6 +75,18 @@ export function restoreForm(form) {
   }
 }
 
+// A list page's controls: typing in its search box redraws what was loaded; any other change loads
+// again once the typing pauses; Enter loads at once.
+export function watchControls(form, search, { redraw, reload }) {
+  let timer = null;
+  form.addEventListener("input", (event) => {
+    if (event.target === search) { redraw(); return; }
+    clearTimeout(timer);
+    timer = setTimeout(reload, 300);
+  });
+  form.addEventListener("submit", (event) => { event.preventDefault(); reload(); });
+}
+
 export function typing(event) {
   const t = event.target;
   return t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName) || event.ctrlKey || event.metaKey || event.altKey;

@@ -1,6 +1,6 @@
 // The containers of every host: the list parameters as controls (kept in the address bar, so a view
 // can be shared), client-side search and sort, bulk actions, and live updates from engine events.
-import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing } from "./common.js";
+import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing, watchControls } from "./common.js";
 
 const form = document.getElementById("query");
 const body = document.querySelector("#containers tbody");
@@ -142,13 +142,7 @@ function toggle(k, on) {
   updateBulk();
 }
 
-let inputTimer = null;
-form.addEventListener("input", (event) => {
-  if (event.target === search) { render(); return; }
-  clearTimeout(inputTimer);
-  inputTimer = setTimeout(load, 300);
-});
-form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+watchControls(form, search, { redraw: render, reload: load });
 body.addEventListener("change", (event) => {
   const tr = event.target.closest("tr");
   if (tr && event.target.type === "checkbox") toggle(tr.dataset.key, event.target.checked);

@@ -3,7 +3,7 @@
 // inspect panel. Each page gives its columns and words. Buttons appear only on hosts where the user
 // holds the operation; whatever is still refused comes back as the gateway's message, shown as a
 // toast and on the row it concerns.
-import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing } from "./common.js";
+import { ago, api, bytes, esc, formQuery, restoreForm, toast, typing, watchControls } from "./common.js";
 
 // Containers using an object: their names (a count when `count`), or "?" when the user may not list them.
 export function usedBy(row, { count = false } = {}) {
@@ -191,13 +191,7 @@ export function resourcePage(kind) {
     panel.hidden = true;
   }
 
-  let inputTimer = null;
-  form.addEventListener("input", (event) => {
-    if (event.target === search) { render(); return; }
-    clearTimeout(inputTimer);
-    inputTimer = setTimeout(load, 300);
-  });
-  form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  watchControls(form, search, { redraw: render, reload: load });
   body.addEventListener("change", (event) => {
     const tr = event.target.closest("tr");
     if (!tr || event.target.type !== "checkbox") return;
