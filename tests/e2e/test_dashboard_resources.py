@@ -150,6 +150,17 @@ def test_volume_sizes_come_when_asked(dashboard, admin, docker1, volume, test_la
     expect(rows(admin).first.locator("td.size")).to_have_text("0 B")
 
 
+def prune_everything_unused(page, host: str, label: str) -> None:
+    """Prune every unused object with ``label`` on ``host`` from the page's prune form, confirmed."""
+    page.click("#prune summary")
+    prune = page.locator("#prune-form")
+    prune.locator("select[name=host]").select_option(host)
+    prune.locator("select[name=all]").select_option("1")
+    prune.locator("input[name=label]").fill(label)
+    page.once("dialog", lambda dialog: dialog.accept())
+    prune.locator("button").click()
+
+
 def test_pruning_volumes_with_a_label_removes_only_those_and_says_so(dashboard, admin, docker1, name,
                                                                      test_labels, test_label):
     made = [docker1.volumes.create(f"{name}-{i}", labels=test_labels) for i in range(2)]
@@ -157,13 +168,7 @@ def test_pruning_volumes_with_a_label_removes_only_those_and_says_so(dashboard, 
     try:
         admin.goto(f"{dashboard.url}/ui/volumes?label={test_label}")
         expect(rows(admin)).to_have_count(2)
-        admin.click("#prune summary")
-        prune = admin.locator("#prune-form")
-        prune.locator("select[name=host]").select_option("test1")
-        prune.locator("select[name=all]").select_option("1")
-        prune.locator("input[name=label]").fill(test_label)
-        admin.once("dialog", lambda dialog: dialog.accept())
-        prune.locator("button").click()
+        prune_everything_unused(admin, "test1", test_label)
         expect(admin.locator("#prune-result")).to_contain_text("test1: 2 volumes removed")
         expect(admin.locator("#prune-result")).to_contain_text("reclaimed")
         expect(rows(admin)).to_have_count(0)
@@ -183,13 +188,7 @@ def test_pruning_unused_images_with_a_label_says_what_went(dashboard, admin, doc
     try:
         admin.goto(f"{dashboard.url}/ui/images?label={test_label}&host=test1")
         expect(rows(admin)).to_have_count(1)
-        admin.click("#prune summary")
-        prune = admin.locator("#prune-form")
-        prune.locator("select[name=host]").select_option("test1")
-        prune.locator("select[name=all]").select_option("1")
-        prune.locator("input[name=label]").fill(test_label)
-        admin.once("dialog", lambda dialog: dialog.accept())
-        prune.locator("button").click()
+        prune_everything_unused(admin, "test1", test_label)
         result = admin.locator("#prune-result")
         expect(result).to_contain_text(re.compile(r"test1: 1 untagged, [1-9]\d* deleted, .* reclaimed"))
         result.locator("summary").click()
