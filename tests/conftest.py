@@ -210,6 +210,15 @@ def _cleanup_test_containers(request: pytest.FixtureRequest, test_id: str) -> It
                     client.api.remove_container(c["Id"], force=True)
 
 
+def container_exists(client: docker.DockerClient, ref: str) -> bool:
+    """Whether the engine behind docker-py ``client`` has container ``ref``: the judge of a create."""
+    try:
+        client.containers.get(ref)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

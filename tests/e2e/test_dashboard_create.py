@@ -7,20 +7,12 @@ import json
 import re
 import socket
 
-import docker.errors
 from playwright.sync_api import Page, expect
 
+from tests.conftest import container_exists
 from tests.seed import SEED_BODY
 
 CONTAINER_PAGE = re.compile(r"/ui/hosts/test1/containers/[0-9a-f]{64}$")
-
-
-def _exists(client, name) -> bool:
-    try:
-        client.containers.get(name)
-    except docker.errors.NotFound:
-        return False
-    return True
 
 
 def _free_port() -> int:
@@ -97,7 +89,7 @@ def test_a_container_from_the_seeds_json_body(admin, dashboard, docker1, name, t
     expect(page.locator("#json-status")).to_contain_text("Image is given twice")
     page.click("#create-button")
     expect(page.locator("#json-error")).to_contain_text("Fix the JSON first")
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
     page.fill("#f-json", json.dumps(body, indent=2))
     expect(page.locator("#json-status")).to_contain_text("valid JSON")
@@ -180,7 +172,7 @@ def test_an_operators_host_bind_mount_is_refused_beside_the_volumes(dashboard, d
     expect(error).to_contain_text("allow_bind_mounts")
     expect(_field_error(page, "image")).to_be_hidden()
     expect(page).to_have_url(re.compile(r"/ui/create$"))
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
     # In the JSON view, a refusal is shown above the editor.
     page.fill("#f-volumes", "")
@@ -190,7 +182,7 @@ def test_an_operators_host_bind_mount_is_refused_beside_the_volumes(dashboard, d
     page.click("#create-button")
     refusal = page.locator("#json-error")
     expect(refusal).to_contain_text('policy rule "no-privileged" denies HostConfig.Privileged')
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
     _closed_without_script_errors(page)
 
 
@@ -206,7 +198,7 @@ def test_a_bad_port_is_shown_beside_the_ports_and_nothing_is_created(admin, dash
                                "(format: [ip:][host_port:]container_port[/tcp|udp|sctp])")
     expect(page.locator('.field[data-field="ports"]')).to_have_class(re.compile("invalid"))
     expect(page).to_have_url(re.compile(r"/ui/create$"))
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
     # The same check keeps a bad form from turning into JSON.
     page.fill("#f-ports", "9090:yy")
     page.click("#mode-json")
@@ -226,7 +218,7 @@ def test_a_missing_image_is_named_beside_the_image_field(admin, dashboard, docke
     expect(error).to_contain_text("No such image: busybox:dgt-no-such-tag on test1")
     expect(error).to_contain_text("pull it first")
     expect(page.locator("#general-error")).to_be_hidden()
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
 
 def test_a_viewer_is_offered_no_form(dashboard):

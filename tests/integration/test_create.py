@@ -8,6 +8,7 @@ import re
 
 import docker.errors
 import pytest
+from tests.conftest import container_exists
 from tests.seed import SEED_BODY
 
 ID = re.compile(r"^[0-9a-f]{64}$")
@@ -32,14 +33,6 @@ def anonymous_volumes_removed(docker1, name):
     yield
     for c in docker1.containers.list(all=True, filters={"name": name}):
         c.remove(force=True, v=True)
-
-
-def _exists(client, name) -> bool:
-    try:
-        client.containers.get(name)
-    except docker.errors.NotFound:
-        return False
-    return True
 
 
 def test_create_from_flags_lands_every_setting(dockgate, docker1, name, test_label, volume_name, tmp_path):
@@ -118,7 +111,7 @@ def test_create_missing_image_hints_pull(dockgate, docker1, name):
     assert "error: test1: No such image: busybox:dgt-no-such-tag" in result.stderr
     assert "pull it first: dockgate pull busybox:dgt-no-such-tag --host test1" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
 
 def test_create_name_conflict(dockgate, docker1, name):
@@ -145,7 +138,7 @@ def test_create_refuses_bad_config_and_creates_nothing(dockgate, docker1, name, 
     assert result.returncode == 2
     assert message.format(path=path) in result.stderr
     assert "Traceback" not in result.stderr
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
 
 def test_create_config_file_missing(dockgate, tmp_path):
@@ -176,11 +169,11 @@ def test_create_refuses_bad_flags_and_creates_nothing(dockgate, docker1, name, a
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not _exists(docker1, name)
+    assert not container_exists(docker1, name)
 
 
 def test_create_refuses_bad_name(dockgate, docker1):
     result = dockgate("create", "--name", "bad name", "busybox")
     assert result.returncode == 2
     assert "invalid --name: 'bad name' is not a valid container name" in result.stderr
-    assert not _exists(docker1, "bad name")
+    assert not container_exists(docker1, "bad name")
